@@ -1,0 +1,64 @@
+// Reading and writing count matrices (DESIGN.md §8 "Counts files").
+//
+// Accepted forms, all features × observations:
+//   - a 10x directory: matrix.mtx[.gz] + features.tsv[.gz] (or the older
+//     genes.tsv[.gz]) + barcodes.tsv[.gz]; feature id = first column of the
+//     features file, observation name = first column of the barcodes file
+//     (both files have no header line);
+//   - a MatrixMarket file, "*.mtx" or "*.mtx.gz": coordinate format, field
+//     integer or real (real values must be integral), symmetry general,
+//     1-based entries in any order. Names are "feature_0", … and "obs_0", …
+//     unless the file is "matrix.mtx[.gz]" inside a 10x directory (then it is
+//     read exactly as that directory);
+//   - otherwise a dense table (TSV, or CSV for "*.csv[.gz]", see
+//     nbglm/table.h): a header row whose first cell names the id column and
+//     whose other cells are observation names, then one row per feature with
+//     its id in the first column.
+// MatrixMarket input is stored sparse; a dense table is stored sparse when
+// more than kSparseZeroFraction of its counts are zero, dense otherwise.
+//
+// Every violation throws InputError with file and line (or entry), e.g.
+//   "counts.mtx:17: entry (3, 9): -2: counts must be non-negative integers".
+#ifndef NBGLM_COUNTS_IO_H_
+#define NBGLM_COUNTS_IO_H_
+
+#include <string>
+
+#include "nbglm/counts.h"
+
+namespace nbglm {
+
+// A dense table with more zeros than this fraction is stored as CSR: above it
+// CSR (12 bytes per nonzero) is smaller than dense (8 bytes per count) and
+// the estimators' CopyFeature is about as fast.
+inline constexpr double kSparseZeroFraction = 0.7;
+
+// Reads counts from a 10x directory, a MatrixMarket file or a dense table,
+// chosen by the form of `path` as described above.
+CountMatrix ReadCounts(const std::string& path);
+
+// Reads one MatrixMarket file; names are "feature_0", … and "obs_0", ….
+CountMatrix ReadMatrixMarket(const std::string& path);
+
+// Reads a 10x directory.
+CountMatrix Read10xDirectory(const std::string& directory);
+
+// Reads a dense TSV/CSV counts table.
+CountMatrix ReadDenseCounts(const std::string& path);
+
+// The counts as MatrixMarket text: "%%MatrixMarket matrix coordinate integer
+// general", features × observations, 1-based, nonzero entries sorted by row
+// (feature) then column (observation). Names are not part of the format.
+std::string CountsToMatrixMarket(const CountMatrix& counts);
+
+// Writes CountsToMatrixMarket(counts) to `path` atomically.
+void WriteMatrixMarket(const std::string& path, const CountMatrix& counts);
+
+// The counts as a dense TSV table in the form ReadDenseCounts reads (header
+// "feature" + observation names, one row per feature). Materialises text of
+// size features × observations: meant for small matrices and tests.
+std::string CountsToTsv(const CountMatrix& counts);
+
+}  // namespace nbglm
+
+#endif  // NBGLM_COUNTS_IO_H_

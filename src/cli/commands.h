@@ -1,0 +1,21 @@
+// The `nbglm` command-line tool (DESIGN.md §8): one function per subcommand.
+// Each registers its options on a CLI11 subcommand and returns the action to
+// run after parsing. Caller mistakes throw nbglm::InputError; main() turns
+// them into one line on stderr and exit status 2.
+#ifndef NBGLM_SRC_CLI_COMMANDS_H_
+#define NBGLM_SRC_CLI_COMMANDS_H_
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace nbglm::cli {
+
+using Action = std::function<int()>;
+
+Action AddCheckDesignCommand(CLI::App& app);
+Action AddSimulateCommand(CLI::App& app);
+
+}  // namespace nbglm::cli
+
+#endif  // NBGLM_SRC_CLI_COMMANDS_H_

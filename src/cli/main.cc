@@ -1,0 +1,39 @@
+// Entry point of the `nbglm` tool: dispatches to the subcommands of
+// DESIGN.md §8 and maps caller mistakes to exit status 2 with one line.
+#include <exception>
+#include <iostream>
+#include <vector>
+
+#include "cli/commands.h"
+#include "nbglm/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"nbglm: negative-binomial location-scale GLMs with constraints"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "nbglm 0.1.0");
+  std::vector<nbglm::cli::Action> actions;
+  actions.push_back(nbglm::cli::AddCheckDesignCommand(app));
+  actions.push_back(nbglm::cli::AddSimulateCommand(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line, naming the option and the rule, then exit 2 (DESIGN.md §8).
+    std::cerr << "nbglm: error: " << e.what() << " (see nbglm --help)\n";
+    return 2;
+  }
+  try {
+    for (const auto& action : actions) {
+      const int status = action();
+      if (status >= 0) return status;
+    }
+  } catch (const nbglm::InputError& e) {
+    std::cerr << "nbglm: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "nbglm: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

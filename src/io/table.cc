@@ -1,0 +1,185 @@
+#include "nbglm/table.h"
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "nbglm/error.h"
+
+namespace nbglm {
+namespace {
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string ReadGzip(const std::string& path) {
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (file == nullptr) throw InputError(path, "cannot open", std::strerror(errno));
+  std::string out;
+  char buffer[1 << 16];
+  for (;;) {
+    const int got = gzread(file, buffer, sizeof(buffer));
+    if (got < 0) {
+      int code = 0;
+      const std::string message = gzerror(file, &code);
+      gzclose(file);
+      throw InputError(path, "corrupt gzip data", message);
+    }
+    if (got == 0) break;
+    out.append(buffer, static_cast<std::size_t>(got));
+  }
+  // gzread returns 0 at a truncated stream end too; gzclose reports it.
+  const int close_code = gzclose(file);
+  if (close_code != Z_OK && close_code != Z_BUF_ERROR) {
+    throw InputError(path, "corrupt gzip data", "gzip stream could not be closed cleanly");
+  }
+  if (close_code == Z_BUF_ERROR) throw InputError(path, "truncated gzip data", "file ends inside the stream");
+  return out;
+}
+
+// Splits one line into fields. Quoted fields may contain the delimiter.
+std::vector<std::string> SplitFields(const std::string& line, char delimiter, const std::string& where) {
+  std::vector<std::string> fields;
+  std::string field;
+  std::size_t i = 0;
+  const std::size_t n = line.size();
+  for (;;) {
+    field.clear();
+    if (i < n && line[i] == '"') {
+      ++i;
+      for (;;) {
+        if (i >= n) throw InputError(where, "unterminated quoted field", "a quote opened must be closed on the same line");
+        if (line[i] == '"') {
+          if (i + 1 < n && line[i + 1] == '"') {
+            field.push_back('"');
+            i += 2;
+          } else {
+            ++i;
+            break;
+          }
+        } else {
+          field.push_back(line[i++]);
+        }
+      }
+      if (i < n && line[i] != delimiter) {
+        throw InputError(where, "text after a closing quote", "a quoted field must end at a delimiter");
+      }
+    } else {
+      while (i < n && line[i] != delimiter) field.push_back(line[i++]);
+    }
+    fields.push_back(field);
+    if (i >= n) break;
+    ++i;  // skip the delimiter
+  }
+  return fields;
+}
+
+}  // namespace
+
+std::string TextTable::Where(std::size_t row) const {
+  return path + ":" + std::to_string(line_numbers.at(row));
+}
+
+std::string ReadFileContents(const std::string& path) {
+  if (EndsWith(path, ".gz")) return ReadGzip(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot open", std::strerror(errno));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw InputError(path, "read failed", std::strerror(errno));
+  return buffer.str();
+}
+
+TextTable ReadTextTable(const std::string& path) {
+  return ParseTextTable(ReadFileContents(path), path);
+}
+
+TextTable ParseTextTable(const std::string& contents, const std::string& path,
+                         std::size_t first_line_number) {
+  const bool csv = EndsWith(path, ".csv") || EndsWith(path, ".csv.gz");
+  const char delimiter = csv ? ',' : '\t';
+  TextTable table;
+  table.path = path;
+  std::size_t pos = 0;
+  if (contents.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;  // UTF-8 BOM
+  std::size_t line_number = first_line_number - 1;
+  bool have_header = false;
+  while (pos < contents.size()) {
+    std::size_t end = contents.find('\n', pos);
+    if (end == std::string::npos) end = contents.size();
+    std::string line = contents.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(' ') == std::string::npos) continue;  // blank line
+    const std::string where = path + ":" + std::to_string(line_number);
+    if (line.find('\0') != std::string::npos) throw InputError(where, "NUL byte", "a text table cannot contain binary data");
+    std::vector<std::string> fields = SplitFields(line, delimiter, where);
+    if (!have_header) {
+      table.header = std::move(fields);
+      have_header = true;
+      continue;
+    }
+    if (fields.size() != table.header.size()) {
+      throw InputError(where, std::to_string(fields.size()) + " fields",
+                       "expected " + std::to_string(table.header.size()) + " (as many as the header)");
+    }
+    table.rows.push_back(std::move(fields));
+    table.line_numbers.push_back(line_number);
+  }
+  if (!have_header) throw InputError(path, "empty file", "a table needs a header line");
+  return table;
+}
+
+double ParseFiniteDouble(const std::string& text, const std::string& where, const std::string& what) {
+  // std::from_chars accepts neither a leading '+' nor surrounding blanks; allow both.
+  std::size_t begin = text.find_first_not_of(" ");
+  std::size_t end = text.find_last_not_of(" ");
+  if (begin == std::string::npos) throw InputError(where, "''", what + " must be a finite number");
+  if (text[begin] == '+') ++begin;
+  double value = 0.0;
+  const char* first = text.data() + begin;
+  const char* last = text.data() + end + 1;
+  const auto result = std::from_chars(first, last, value);
+  if (result.ec != std::errc() || result.ptr != last || !std::isfinite(value)) {
+    throw InputError(where, "'" + text + "'", what + " must be a finite number");
+  }
+  return value;
+}
+
+void WriteFileAtomically(const std::string& path, const std::string& contents) {
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(path, "cannot write", std::strerror(errno));
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.flush();
+    if (!out) {
+      std::remove(temporary.c_str());
+      throw InputError(path, "write failed", std::strerror(errno));
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::remove(temporary.c_str());
+    throw InputError(path, "cannot rename into place", reason);
+  }
+}
+
+std::string FormatDouble(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+}  // namespace nbglm
