@@ -15,6 +15,7 @@ using Action = std::function<int()>;
 
 Action AddCheckDesignCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);
+Action AddFitCommand(CLI::App& app);
 
 }  // namespace nbglm::cli
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   std::vector<nbglm::cli::Action> actions;
   actions.push_back(nbglm::cli::AddCheckDesignCommand(app));
   actions.push_back(nbglm::cli::AddSimulateCommand(app));
+  actions.push_back(nbglm::cli::AddFitCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -8,15 +8,26 @@
 #
 # Method per feature:
 #   1. MASS::glm.nb(y ~ 0 + X + offset(log(sf)), control = glm.control(epsilon = 1e-13, maxit = 200))
+#      (falls back to a Poisson fit + moment estimate of theta when glm.nb fails).
 #   2. polish: joint Newton iteration over (a, log_r) on the full log-likelihood with the analytic
-#      gradient and Hessian of DESIGN.md eqs (5)-(8) (digamma / trigamma differences evaluated as
-#      exact finite sums for small counts), Levenberg damping and backtracking when needed,
-#      until max |gradient| < 1e-10 or no further progress.
-#   3. status: "ok" when the polished gradient is small; otherwise a reason (theta_diverged when
-#      log_r > 15, i.e. the Poisson limit / no finite MLE; coef_diverged when a location
-#      coefficient runs off; not_converged), best values stored anyway.
-#   4. for information, glmGamPoi::glm_gp(overdispersion_shrinkage = FALSE,
-#      do_cox_reid_adjustment = FALSE) log-likelihood when glmGamPoi is installed.
+#      gradient and Hessian of DESIGN.md eqs (5)-(8) (lgamma / digamma / trigamma differences as
+#      exact finite sums where r is large), Levenberg damping and step control, until
+#      max |gradient| < 1e-10 and Newton step < 1e-10, or no further progress.
+#   3. Poisson limit: Poisson MLE and its overdispersion score 0.5 * sum((y - mu)^2 - y)
+#      (= d profile-loglik / d(1/r) at 1/r = 0).
+#   4. status:
+#        ok              converged finite MLE with log_r <= 15 (and loglik >= the Poisson limit)
+#        theta_diverged  no finite MLE of r (score above <= 0 or polish ran past log_r = 40):
+#                        stored log_r = Inf, location = Poisson MLE, loglik = Poisson loglik
+#                        (the supremum); or a finite MLE with log_r > 15 (noted in diagnostics)
+#        coef_diverged   a location coefficient runs to -Inf (all-zero counts in a design cell);
+#                        values stored where the polish stopped (|coef| > 30)
+#        not_converged   anything else (none in the current output)
+#   5. for information, glmGamPoi::glm_gp(overdispersion_shrinkage = FALSE,
+#      do_cox_reid_adjustment = FALSE, size_factors = sf) log-likelihood when glmGamPoi is installed.
+# Log-likelihoods are R's dnbinom(log = TRUE) except for r > 1e4, where a cancellation-free form is
+# used (dnbinom loses up to ~1e-8 per observation there); see nb_ll_obs().
+# Independent 40-digit check of the outputs: python3 tests/reference/check_nb_reference.py
 
 suppressPackageStartupMessages(library(MASS))
 have_ggp <- suppressWarnings(suppressPackageStartupMessages(requireNamespace("glmGamPoi", quietly = TRUE)))

@@ -1,0 +1,118 @@
+// Fitting: counts + model → per-feature maximum-likelihood estimates
+// (DESIGN.md §3–§4). Features are independent and fitted in parallel; the
+// result of a feature is a pure function of its counts, the model and the
+// options, so results are bit-identical for any thread count or feature range.
+#ifndef NBGLM_FIT_H_
+#define NBGLM_FIT_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nbglm/counts.h"
+#include "nbglm/model.h"
+#include "nbglm/types.h"
+
+namespace nbglm {
+
+// How a feature's fit ended. Never an exception from the parallel loop.
+enum class FeatureStatus : std::uint8_t {
+  kConverged,         // both stopping rules of FitOptions hold
+  kMaxIterations,     // FitOptions::max_iterations reached first
+  kNumericalFailure,  // non-finite log-likelihood/derivatives, or no ascent step found
+  kAllZero,           // every count is 0: not fitted, estimates NaN
+  kAtBound,           // an estimate reached a bound of FitOptions (e.g. a group of
+                      // zeros drives a mean to 0, or r → ∞, the Poisson limit)
+};
+const char* ToString(FeatureStatus status);
+
+enum class Algorithm { kIrls, kNewton, kCeres };
+const char* ToString(Algorithm algorithm);
+// "irls" | "newton" | "ceres"; throws InputError otherwise.
+Algorithm ParseAlgorithm(const std::string& name);
+
+struct FitOptions {
+  // irls: Fisher scoring for location alternating with safeguarded Newton for
+  // scale; newton: joint Newton, exact Hessian, Levenberg damping; ceres: Ceres
+  // Solver's line-search (L-BFGS) on the same objective and analytic gradient.
+  Algorithm algorithm = Algorithm::kIrls;
+
+  // Stopping rules, evaluated at each iterate θ with gradient g and observed
+  // information J = −H (both in the reduced parameters). A fit has converged
+  // when BOTH hold:
+  //  (a) relative log-likelihood change: the larger of the last accepted
+  //      step's change |Δℓ| and the change a full Newton step predicts,
+  //      gᵀJ⁻¹g / 2, is at most function_tolerance · (1 + |ℓ|);
+  //  (b) scaled gradient: max_j |g_j| · sqrt((J⁻¹)_jj) — the log-likelihood
+  //      gained by moving one standard error along θ_j — is at most
+  //      gradient_tolerance.
+  double function_tolerance = 1e-12;
+  double gradient_tolerance = 1e-8;
+  // Outer iterations per feature (an irls iteration = one location and one
+  // scale update). Reaching it gives status max_iterations.
+  int max_iterations = 200;
+
+  // Bounds (status at_bound when reached at the end of a fit; see
+  // docs/model.md "Bounds"): the fitted mean μ_i of an observation below
+  // min_mean (a group of zeros drives it to 0), or the NB size r_i outside
+  // [min_size, max_size] (r → ∞ is the Poisson limit, r → 0 a degenerate fit).
+  double min_mean = 1e-10;
+  double min_size = 1e-8;
+  double max_size = 1e8;
+
+  // Threads over features; 0 = all cores (std::thread::hardware_concurrency).
+  int num_threads = 0;
+  // The half-open range of features to fit, [feature_begin, feature_end);
+  // feature_end = -1 means all. Per-range outputs concatenate to the full run.
+  Index feature_begin = 0;
+  Index feature_end = -1;
+
+  // Called from the fitting threads with the number of features done so far
+  // (for progress bars); must be thread-safe. May be empty.
+  std::function<void(Index done, Index total)> progress;
+
+  // Returns true when valid; else sets *error to "option: value: rule".
+  bool IsValid(std::string* error) const;
+};
+
+// Per-feature results, one row per fitted feature (in input order).
+struct FitResult {
+  std::vector<std::string> feature_names;
+  std::vector<std::string> location_names;  // p names (the design's)
+  std::vector<std::string> scale_names;     // p_s names
+  Matrix location_coef;                     // features × p, a = B θ (log link)
+  Matrix scale_coef;                        // features × p_s, b (log r link)
+  Matrix location_se;                       // features × p, NaN when not estimable
+  Matrix scale_se;                          // features × p_s
+  // Covariance of the reduced parameters θ = (θ_loc, θ_scale), the inverse
+  // observed information: features × m × m, m = q + q_s. NaN when singular.
+  xt::xtensor<double, 3> reduced_covariance;
+  std::vector<double> loglik;               // maximised Σ ℓ_i (NaN when not fitted)
+  std::vector<FeatureStatus> status;
+  std::vector<int> iterations;
+  std::vector<std::uint8_t> location_trained;  // 0 when the initial location was already the exact MLE
+  std::vector<std::uint8_t> scale_trained;
+
+  Algorithm algorithm = Algorithm::kIrls;
+  int num_threads = 1;
+  double wall_seconds = 0.0;
+  Index feature_begin = 0;
+
+  Index num_features() const { return static_cast<Index>(status.size()); }
+  // Number of features per status, indexed by FeatureStatus.
+  std::vector<Index> StatusCounts() const;
+  // A brief report: features, counts per status, algorithm, threads, time.
+  std::string BriefReport() const;
+};
+
+// Fits every feature in the options' range. `size_factors` (length n, > 0)
+// enter as offsets o_i = log s_i (eq. 1) everywhere, initialisation included;
+// empty means all 1. Throws InputError for caller mistakes (shape mismatch,
+// invalid options, bad size factors) before any fitting starts.
+FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
+              const FitOptions& options);
+
+}  // namespace nbglm
+
+#endif  // NBGLM_FIT_H_

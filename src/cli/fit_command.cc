@@ -1,0 +1,178 @@
+// nbglm fit: counts + designs + constraints → per-feature estimates, standard
+// errors, log-likelihood and status (DESIGN.md §8 output files).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include <xtensor/xview.hpp>
+
+#include "cli/commands.h"
+#include "cli/model_options.h"
+#include "nbglm/counts_io.h"
+#include "nbglm/error.h"
+#include "nbglm/fit.h"
+#include "nbglm/fit_output.h"
+#include "nbglm/size_factors.h"
+#include "nbglm/table.h"
+
+namespace nbglm::cli {
+namespace {
+
+// Progress on stderr: a redrawn bar on a terminal, a plain line every ~10%
+// otherwise; nothing with --quiet.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled), terminal_(::isatty(2) != 0), start_(Clock::now()) {}
+  void Update(Index done, Index total) {
+    if (!enabled_ || total == 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
+    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
+    if (terminal_) {
+      if (seconds - last_ < 0.2 && done < total) return;
+      last_ = seconds;
+      const int width = 30;
+      const int filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total));
+      std::fprintf(stderr, "\r[%s%s] %lld/%lld features, %.0f/s, ETA %.0f s ", std::string(filled, '#').c_str(),
+                   std::string(width - filled, ' ').c_str(), static_cast<long long>(done), static_cast<long long>(total),
+                   rate, eta);
+      if (done == total) std::fprintf(stderr, "\n");
+    } else {
+      const Index step = std::max<Index>(total / 10, 1);
+      if (done / step == reported_ / step && done < total) return;
+      reported_ = done;
+      std::fprintf(stderr, "fit: %lld/%lld features, %.0f/s, ETA %.0f s\n", static_cast<long long>(done),
+                   static_cast<long long>(total), rate, eta);
+    }
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled_, terminal_;
+  Clock::time_point start_;
+  std::mutex mutex_;
+  double last_ = -1.0;
+  Index reported_ = 0;
+};
+
+// Reorders the designs' rows to the counts' observation order when the names
+// are the same set; counts without real names (a bare .mtx) are taken in
+// design order.
+void AlignObservations(const CountMatrix& counts, NbGlmModel* model) {
+  const auto& count_names = counts.observation_names();
+  const auto& design_names = model->location.design.observation_names;
+  if (count_names.size() != design_names.size()) {
+    throw InputError("--counts", std::to_string(count_names.size()) + " observations",
+                     "expected " + std::to_string(design_names.size()) + " (the design's rows)");
+  }
+  if (count_names == design_names) return;
+  bool generic = true;
+  for (std::size_t i = 0; i < count_names.size() && generic; ++i) generic = count_names[i] == "obs_" + std::to_string(i);
+  if (generic) return;
+  std::unordered_map<std::string, std::size_t> row_of;
+  for (std::size_t i = 0; i < design_names.size(); ++i) row_of.emplace(design_names[i], i);
+  std::vector<std::size_t> order;
+  std::string missing;
+  for (const std::string& name : count_names) {
+    const auto found = row_of.find(name);
+    if (found == row_of.end()) {
+      if (missing.size() < 200) missing += (missing.empty() ? "" : ", ") + name;
+      continue;
+    }
+    order.push_back(found->second);
+  }
+  if (!missing.empty()) {
+    throw InputError("--counts", "observations " + missing, "are not rows of the design (names must match)");
+  }
+  auto reorder = [&](LinearPredictor* predictor) {
+    Design& d = predictor->design;
+    Matrix values = Matrix::from_shape(d.values.shape());
+    Matrix reduced = Matrix::from_shape(predictor->reduced_design.shape());
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      xt::view(values, i, xt::all()) = xt::view(d.values, order[i], xt::all());
+      xt::view(reduced, i, xt::all()) = xt::view(predictor->reduced_design, order[i], xt::all());
+      names.push_back(d.observation_names[order[i]]);
+    }
+    d.values = std::move(values);
+    d.observation_names = std::move(names);
+    predictor->reduced_design = std::move(reduced);
+  };
+  reorder(&model->location);
+  reorder(&model->scale);
+}
+
+}  // namespace
+
+Action AddFitCommand(CLI::App& app) {
+  CLI::App* command = app.add_subcommand("fit", "fit NB location-scale GLMs, one per feature");
+  struct Options {
+    ModelOptions model;
+    std::string counts, size_factors, algorithm = "irls", out, features;
+    int threads = 0;
+    bool quiet = false;
+    std::vector<std::string> argv;
+  };
+  auto options = std::make_shared<Options>();
+  command->add_option("--counts", options->counts, "counts: .mtx[.gz], 10x directory, or TSV/CSV (features x observations)")
+      ->required()
+      ->check(CLI::ExistingPath);
+  options->model.Register(*command);
+  command->add_option("--size-factors", options->size_factors, "TSV (observation, size_factor), or ratio|poscounts|total");
+  command->add_option("--algorithm", options->algorithm, "irls | newton | ceres");
+  command->add_option("--threads", options->threads, "threads (default: all cores)");
+  command->add_option("--features", options->features, "feature range BEGIN:END (0-based, END exclusive)");
+  command->add_flag("--quiet", options->quiet, "no progress output");
+  command->add_option("--out", options->out, "output directory")->required();
+  return [command, options]() {
+    if (!command->parsed()) return -1;
+    FitOptions fit_options;
+    fit_options.algorithm = ParseAlgorithm(options->algorithm);
+    if (options->threads < 0) throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (or omitted for all cores)");
+    fit_options.num_threads = options->threads;
+    if (!options->features.empty()) {
+      const std::size_t colon = options->features.find(':');
+      try {
+        if (colon == std::string::npos) throw std::invalid_argument("no colon");
+        fit_options.feature_begin = std::stoll(options->features.substr(0, colon));
+        fit_options.feature_end = std::stoll(options->features.substr(colon + 1));
+      } catch (const std::exception&) {
+        throw InputError("--features", options->features, "must be BEGIN:END with 0 <= BEGIN <= END");
+      }
+      if (fit_options.feature_begin < 0 || fit_options.feature_end < fit_options.feature_begin) {
+        throw InputError("--features", options->features, "must be BEGIN:END with 0 <= BEGIN <= END");
+      }
+    }
+    NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
+    const CountMatrix counts = ReadCounts(options->counts);
+    AlignObservations(counts, &model);
+    Vector size_factors;
+    const std::string& sf = options->size_factors;
+    if (sf == "ratio" || sf == "poscounts" || sf == "total") {
+      size_factors = ComputeSizeFactors(counts, sf);
+    } else if (!sf.empty()) {
+      size_factors = ReadSizeFactors(sf, model.location.design.observation_names);
+    }
+    Progress progress(!options->quiet);
+    fit_options.progress = [&progress](Index done, Index total) { progress.Update(done, total); };
+    const FitResult result = Fit(counts, model, size_factors, fit_options);
+    FitRunInfo info;
+    info.counts_path = options->counts;
+    info.extra.emplace_back("size_factors", sf.empty() ? "none" : sf);
+    WriteFitOutputs(options->out, result, model, info);
+    if (size_factors.size() > 0) {
+      WriteFileAtomically(options->out + "/size_factors.tsv",
+                          SizeFactorsToTsv(size_factors, model.location.design.observation_names));
+    }
+    if (!options->quiet) std::cerr << result.BriefReport() << "\n";
+    return 0;
+  };
+}
+
+}  // namespace nbglm::cli

@@ -1,0 +1,275 @@
+// The parallel per-feature loop (DESIGN.md §4, §7): counts + model →
+// initialisation → estimator → results. A feature's result is a pure function
+// of its counts, the model and the options: threads only decide who computes
+// which row, so results are bit-identical for any thread count.
+#include "nbglm/fit.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <thread>
+
+#include <xtensor/xview.hpp>
+
+#include "eigen_view.h"
+#include "estimator/estimators.h"
+#include "estimator/feature_problem.h"
+#include "init/initializer.h"
+#include "nbglm/error.h"
+#include "nbglm/negative_binomial.h"
+#include "nbglm/size_factors.h"
+#include "nbglm/table.h"
+
+namespace nbglm {
+
+const char* ToString(FeatureStatus status) {
+  switch (status) {
+    case FeatureStatus::kConverged: return "converged";
+    case FeatureStatus::kMaxIterations: return "max_iterations";
+    case FeatureStatus::kNumericalFailure: return "numerical_failure";
+    case FeatureStatus::kAllZero: return "all_zero";
+    case FeatureStatus::kAtBound: return "at_bound";
+  }
+  return "unknown";
+}
+
+const char* ToString(Algorithm algorithm) {
+  switch (algorithm) {
+    case Algorithm::kIrls: return "irls";
+    case Algorithm::kNewton: return "newton";
+    case Algorithm::kCeres: return "ceres";
+  }
+  return "unknown";
+}
+
+Algorithm ParseAlgorithm(const std::string& name) {
+  if (name == "irls") return Algorithm::kIrls;
+  if (name == "newton") return Algorithm::kNewton;
+  if (name == "ceres") return Algorithm::kCeres;
+  throw InputError("--algorithm", name, "must be irls, newton or ceres");
+}
+
+bool FitOptions::IsValid(std::string* error) const {
+  auto fail = [error](const std::string& option, double value, const std::string& rule) {
+    *error = option + ": " + FormatDouble(value) + ": " + rule;
+    return false;
+  };
+  if (!(function_tolerance > 0.0)) return fail("function_tolerance", function_tolerance, "must be > 0");
+  if (!(gradient_tolerance > 0.0)) return fail("gradient_tolerance", gradient_tolerance, "must be > 0");
+  if (max_iterations < 1) return fail("max_iterations", max_iterations, "must be >= 1");
+  if (!(min_mean > 0.0)) return fail("min_mean", min_mean, "must be > 0");
+  if (!(min_size > 0.0)) return fail("min_size", min_size, "must be > 0");
+  if (!(max_size > min_size)) return fail("max_size", max_size, "must be > min_size");
+  if (num_threads < 0) return fail("threads", num_threads, "must be >= 0 (0 = all cores)");
+  if (feature_begin < 0) return fail("feature_begin", static_cast<double>(feature_begin), "must be >= 0");
+  if (feature_end >= 0 && feature_end < feature_begin) {
+    return fail("feature_end", static_cast<double>(feature_end), "must be >= feature_begin");
+  }
+  return true;
+}
+
+std::vector<Index> FitResult::StatusCounts() const {
+  std::vector<Index> counts(5, 0);
+  for (FeatureStatus s : status) ++counts[static_cast<std::size_t>(s)];
+  return counts;
+}
+
+std::string FitResult::BriefReport() const {
+  std::ostringstream out;
+  out << num_features() << " features fitted (" << ToString(algorithm) << ", " << num_threads << " thread"
+      << (num_threads == 1 ? "" : "s") << ", " << wall_seconds << " s):";
+  const std::vector<Index> counts = StatusCounts();
+  for (std::size_t s = 0; s < counts.size(); ++s) {
+    out << " " << ToString(static_cast<FeatureStatus>(s)) << " " << counts[s];
+  }
+  return out.str();
+}
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct ThreadState {
+  ThreadState(const NbGlmModel& model, const Initializer& initializer, const NoiseModel& noise)
+      : problem(noise, model.num_observations(), model.location.num_reduced(), model.scale.num_reduced()),
+        init(initializer.MakeWorkspace()),
+        work(model.location.num_reduced(), model.scale.num_reduced()),
+        y(static_cast<std::size_t>(model.num_observations())),
+        theta(static_cast<std::size_t>(model.location.num_reduced() + model.scale.num_reduced())),
+        covariance(work.m, work.m) {}
+  FeatureProblem problem;
+  InitWorkspace init;
+  EstimatorWorkspace work;
+  std::vector<double> y;
+  std::vector<double> theta;
+  Eigen::MatrixXd covariance;
+};
+
+void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const NbGlmModel& model,
+                   const std::vector<double>& offset, const Initializer& initializer, const FitOptions& options,
+                   ThreadState* state, FitResult* result) {
+  const std::size_t r = static_cast<std::size_t>(row);
+  const Index q = model.location.num_reduced();
+  const Index q_s = model.scale.num_reduced();
+  const Index m = q + q_s;
+  counts.CopyFeature(feature, state->y.data());
+  auto fill_nan = [&]() {
+    xt::view(result->location_coef, r, xt::all()) = kNaN;
+    xt::view(result->scale_coef, r, xt::all()) = kNaN;
+    xt::view(result->location_se, r, xt::all()) = kNaN;
+    xt::view(result->scale_se, r, xt::all()) = kNaN;
+    xt::view(result->reduced_covariance, r, xt::all(), xt::all()) = kNaN;
+  };
+  if (counts.FeatureIsAllZero(feature)) {
+    fill_nan();
+    result->status[r] = FeatureStatus::kAllZero;
+    result->loglik[r] = kNaN;
+    result->iterations[r] = 0;
+    return;
+  }
+  double* theta = state->theta.data();
+  const bool location_exact = initializer.Initialize(state->y.data(), theta, theta + q, &state->init);
+  state->problem.SetFeature(state->y.data(), offset.data(), model.location.reduced_design.data(),
+                            model.scale.reduced_design.data());
+  const bool train_location = !location_exact;
+  EstimatorOutcome outcome;
+  switch (options.algorithm) {
+    case Algorithm::kIrls: outcome = RunIrls(state->problem, theta, train_location, options, &state->work); break;
+    case Algorithm::kNewton: outcome = RunNewton(state->problem, theta, train_location, options, &state->work); break;
+    case Algorithm::kCeres: outcome = RunCeres(state->problem, theta, train_location, options, &state->work); break;
+  }
+  // A fit that stopped inside the bounds but converged beyond them is at_bound.
+  const BoundCheck bounds = CheckBounds(state->problem, theta, options, 1.0, &state->work);
+  if (outcome.status == FeatureStatus::kConverged && bounds.any()) outcome.status = FeatureStatus::kAtBound;
+
+  result->status[r] = outcome.status;
+  result->iterations[r] = outcome.iterations;
+  result->loglik[r] = outcome.loglik;
+  result->location_trained[r] = train_location ? 1 : 0;
+  result->scale_trained[r] = 1;
+  model.location.constraints.Expand(theta, &result->location_coef(r, 0));
+  model.scale.constraints.Expand(theta + q, &result->scale_coef(r, 0));
+
+  // Standard errors: inverse observed information J = −H of θ at the estimate
+  // (eq. 5–8 through the chain rule), mapped through the bases. A J that is
+  // not positive definite gives NaN, never a floor value.
+  state->problem.Evaluate(theta, state->work.gradient.data(), state->work.hessian.data());
+  state->work.information = -state->work.hessian;
+  state->work.cholesky.compute(state->work.information);
+  const bool invertible = state->work.cholesky.info() == Eigen::Success && state->work.hessian.allFinite();
+  if (invertible) {
+    state->covariance.setIdentity();
+    state->work.cholesky.solveInPlace(state->covariance);
+  }
+  if (!invertible || !state->covariance.allFinite()) {
+    state->covariance.setConstant(kNaN);
+    if (outcome.status == FeatureStatus::kConverged) result->status[r] = FeatureStatus::kNumericalFailure;
+  }
+  // At a bound, the standard errors of the predictor that hit it mean nothing.
+  if (bounds.location) {
+    state->covariance.topRows(q).setConstant(kNaN);
+    state->covariance.leftCols(q).setConstant(kNaN);
+  }
+  if (bounds.scale) {
+    state->covariance.bottomRows(q_s).setConstant(kNaN);
+    state->covariance.rightCols(q_s).setConstant(kNaN);
+  }
+  for (Index j = 0; j < m; ++j) {
+    for (Index k = 0; k < m; ++k) result->reduced_covariance(r, static_cast<std::size_t>(j), static_cast<std::size_t>(k)) = state->covariance(j, k);
+  }
+  auto standard_errors = [&](const LinearPredictor& predictor, Index block_offset, Index block_size, Matrix* se) {
+    const Matrix& b = predictor.constraints.basis();
+    for (std::size_t j = 0; j < b.shape(0); ++j) {
+      double variance = 0.0;
+      for (Index k = 0; k < block_size; ++k) {
+        for (Index l = 0; l < block_size; ++l) {
+          variance += b(j, static_cast<std::size_t>(k)) * state->covariance(block_offset + k, block_offset + l) *
+                      b(j, static_cast<std::size_t>(l));
+        }
+      }
+      (*se)(r, j) = variance >= 0.0 ? std::sqrt(variance) : kNaN;
+    }
+  };
+  standard_errors(model.location, 0, q, &result->location_se);
+  standard_errors(model.scale, q, q_s, &result->scale_se);
+}
+
+}  // namespace
+
+FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
+              const FitOptions& options) {
+  std::string error;
+  if (!options.IsValid(&error)) throw InputError(error);
+  const Index n = model.num_observations();
+  if (counts.num_observations() != n) {
+    throw InputError("counts", std::to_string(counts.num_observations()) + " observations",
+                     "expected " + std::to_string(n) + " (the design's rows)");
+  }
+  std::vector<double> offset(static_cast<std::size_t>(n), 0.0);
+  if (size_factors.size() > 0) {
+    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
+    for (Index i = 0; i < n; ++i) offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
+  }
+  const Index begin = std::min(options.feature_begin, counts.num_features());
+  const Index end = options.feature_end < 0 ? counts.num_features() : std::min(options.feature_end, counts.num_features());
+  const Index count = std::max<Index>(end - begin, 0);
+  const std::size_t features = static_cast<std::size_t>(count);
+  const std::size_t p = static_cast<std::size_t>(model.location.num_parameters());
+  const std::size_t p_s = static_cast<std::size_t>(model.scale.num_parameters());
+  const std::size_t m = static_cast<std::size_t>(model.location.num_reduced() + model.scale.num_reduced());
+
+  FitResult result;
+  result.feature_names.assign(counts.feature_names().begin() + begin, counts.feature_names().begin() + end);
+  result.location_names = model.location.design.parameter_names;
+  result.scale_names = model.scale.design.parameter_names;
+  result.location_coef = Matrix::from_shape({features, p});
+  result.scale_coef = Matrix::from_shape({features, p_s});
+  result.location_se = Matrix::from_shape({features, p});
+  result.scale_se = Matrix::from_shape({features, p_s});
+  result.reduced_covariance = xt::xtensor<double, 3>::from_shape({features, m, m});
+  result.loglik.assign(features, kNaN);
+  result.status.assign(features, FeatureStatus::kNumericalFailure);
+  result.iterations.assign(features, 0);
+  result.location_trained.assign(features, 0);
+  result.scale_trained.assign(features, 0);
+  result.algorithm = options.algorithm;
+  result.feature_begin = begin;
+
+  int threads = options.num_threads > 0 ? options.num_threads : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<Index>(count, 1))));
+  result.num_threads = threads;
+
+  const auto start = std::chrono::steady_clock::now();
+  const NegativeBinomial noise;
+  const Initializer initializer(model, offset);
+  std::atomic<Index> next{0};
+  std::atomic<Index> done{0};
+  constexpr Index kChunk = 16;
+  auto worker = [&]() {
+    ThreadState state(model, initializer, noise);
+    for (;;) {
+      const Index first = next.fetch_add(kChunk);
+      if (first >= count) break;
+      const Index last = std::min(first + kChunk, count);
+      for (Index row = first; row < last; ++row) {
+        FitOneFeature(counts, begin + row, row, model, offset, initializer, options, &state, &result);
+      }
+      const Index finished = done.fetch_add(last - first) + (last - first);
+      if (options.progress) options.progress(finished, count);
+    }
+  };
+  if (threads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (std::thread& thread : pool) thread.join();
+  }
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace nbglm

@@ -1,0 +1,162 @@
+#include "nbglm/inference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <boost/math/distributions/chi_squared.hpp>
+#include <boost/math/distributions/normal.hpp>
+
+#include "nbglm/error.h"
+#include "nbglm/table.h"
+
+namespace nbglm {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// A feature whose estimates can be tested: converged, or at a bound (the
+// covariance then holds NaN exactly for the predictor that hit it).
+bool Testable(FeatureStatus status) {
+  return status == FeatureStatus::kConverged || status == FeatureStatus::kAtBound;
+}
+
+}  // namespace
+
+std::vector<double> BenjaminiHochberg(const std::vector<double>& pvalues) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < pvalues.size(); ++i) {
+    if (!std::isnan(pvalues[i])) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return pvalues[a] < pvalues[b]; });
+  std::vector<double> adjusted(pvalues.size(), kNaN);
+  const double m = static_cast<double>(order.size());
+  double running = 1.0;
+  for (std::size_t k = order.size(); k-- > 0;) {
+    const double value = pvalues[order[k]] * m / static_cast<double>(k + 1);
+    running = std::min(running, value);
+    adjusted[order[k]] = std::min(running, 1.0);
+  }
+  return adjusted;
+}
+
+TestResult WaldTest(const FitResult& fit, const NbGlmModel& model, const std::vector<double>& contrast,
+                    Predictor predictor) {
+  const LinearPredictor& lp = predictor == Predictor::kLocation ? model.location : model.scale;
+  const std::size_t p = static_cast<std::size_t>(lp.num_parameters());
+  if (contrast.size() != p) {
+    throw InputError("contrast", std::to_string(contrast.size()) + " entries",
+                     "expected " + std::to_string(p) + " (one per parameter of the tested predictor)");
+  }
+  const std::size_t q = static_cast<std::size_t>(lp.num_reduced());
+  const std::size_t block = predictor == Predictor::kLocation ? 0 : static_cast<std::size_t>(model.location.num_reduced());
+  // Bᵀc: the contrast in the reduced parameters.
+  std::vector<double> reduced(q, 0.0);
+  const Matrix& b = lp.constraints.basis();
+  for (std::size_t k = 0; k < q; ++k) {
+    for (std::size_t j = 0; j < p; ++j) reduced[k] += b(j, k) * contrast[j];
+  }
+  const Matrix& coef = predictor == Predictor::kLocation ? fit.location_coef : fit.scale_coef;
+  const boost::math::normal normal;
+  TestResult result;
+  result.feature_names = fit.feature_names;
+  const std::size_t features = static_cast<std::size_t>(fit.num_features());
+  for (std::size_t f = 0; f < features; ++f) {
+    double estimate = 0.0;
+    for (std::size_t j = 0; j < p; ++j) estimate += contrast[j] * coef(f, j);
+    double variance = 0.0;
+    for (std::size_t k = 0; k < q; ++k) {
+      for (std::size_t l = 0; l < q; ++l) variance += reduced[k] * fit.reduced_covariance(f, block + k, block + l) * reduced[l];
+    }
+    double se = variance >= 0.0 ? std::sqrt(variance) : kNaN;
+    if (!Testable(fit.status[f]) || !std::isfinite(se) || !std::isfinite(estimate)) {
+      estimate = Testable(fit.status[f]) ? estimate : kNaN;
+      se = kNaN;
+    }
+    double z = std::isfinite(se) && se > 0.0 ? estimate / se : kNaN;
+    double pvalue = std::isfinite(z) ? 2.0 * boost::math::cdf(boost::math::complement(normal, std::abs(z))) : kNaN;
+    if (std::isfinite(se) && se == 0.0) {  // a contrast the model fixes (e.g. by constraints): nothing to test
+      z = kNaN;
+      pvalue = kNaN;
+    }
+    result.estimate.push_back(estimate);
+    result.se.push_back(se);
+    result.statistic.push_back(z);
+    result.pvalue.push_back(pvalue);
+    result.status.push_back(ToString(fit.status[f]));
+  }
+  result.padj = BenjaminiHochberg(result.pvalue);
+  return result;
+}
+
+TestResult WaldTestCoefficient(const FitResult& fit, const NbGlmModel& model, const std::string& name) {
+  const auto& loc = fit.location_names;
+  const auto& scale = fit.scale_names;
+  if (const auto it = std::find(loc.begin(), loc.end(), name); it != loc.end()) {
+    std::vector<double> c(loc.size(), 0.0);
+    c[static_cast<std::size_t>(it - loc.begin())] = 1.0;
+    return WaldTest(fit, model, c, Predictor::kLocation);
+  }
+  if (const auto it = std::find(scale.begin(), scale.end(), name); it != scale.end()) {
+    std::vector<double> c(scale.size(), 0.0);
+    c[static_cast<std::size_t>(it - scale.begin())] = 1.0;
+    return WaldTest(fit, model, c, Predictor::kScale);
+  }
+  std::string names;
+  for (const auto& n : loc) names += (names.empty() ? "" : ", ") + n;
+  throw InputError("--coef", name, "is not a location or scale parameter (location parameters: " + names + ")");
+}
+
+TestResult LikelihoodRatioTest(const FitResult& full, const NbGlmModel& full_model, const FitResult& reduced,
+                               const NbGlmModel& reduced_model) {
+  if (full.feature_names != reduced.feature_names) {
+    throw InputError("reduced fit", std::to_string(reduced.num_features()) + " features",
+                     "must be the full fit's features in the same order");
+  }
+  const Index df = full_model.location.num_reduced() + full_model.scale.num_reduced() -
+                   reduced_model.location.num_reduced() - reduced_model.scale.num_reduced();
+  if (df <= 0) {
+    throw InputError("reduced model", std::to_string(df) + " degrees of freedom",
+                     "the reduced model must have fewer free parameters than the full model");
+  }
+  const boost::math::chi_squared chi2(static_cast<double>(df));
+  TestResult result;
+  result.df = static_cast<double>(df);
+  result.feature_names = full.feature_names;
+  for (std::size_t f = 0; f < full.feature_names.size(); ++f) {
+    const FeatureStatus a = full.status[f];
+    const FeatureStatus b = reduced.status[f];
+    const FeatureStatus worse = a != FeatureStatus::kConverged ? a : b;
+    double statistic = kNaN;
+    double difference = kNaN;
+    if (Testable(a) && Testable(b)) {
+      difference = full.loglik[f] - reduced.loglik[f];
+      statistic = 2.0 * difference;
+      // The full model nests the reduced one, so Δℓ ≥ 0 up to the stopping
+      // tolerance; clamp that rounding, keep a real violation visible as NaN.
+      const double slack = 1e-8 * (1.0 + std::abs(full.loglik[f]));
+      if (statistic < 0.0) statistic = statistic > -slack ? 0.0 : kNaN;
+    }
+    const double pvalue = std::isfinite(statistic) ? boost::math::cdf(boost::math::complement(chi2, statistic)) : kNaN;
+    result.estimate.push_back(difference);
+    result.se.push_back(kNaN);
+    result.statistic.push_back(statistic);
+    result.pvalue.push_back(pvalue);
+    result.status.push_back(ToString(worse));
+  }
+  result.padj = BenjaminiHochberg(result.pvalue);
+  return result;
+}
+
+std::string TestResult::ToTsv() const {
+  std::string text = "feature\testimate\tse\tstatistic\tpvalue\tpadj\tstatus\n";
+  for (std::size_t f = 0; f < feature_names.size(); ++f) {
+    text += feature_names[f] + "\t" + FormatDouble(estimate[f]) + "\t" + FormatDouble(se[f]) + "\t" +
+            FormatDouble(statistic[f]) + "\t" + FormatDouble(pvalue[f]) + "\t" + FormatDouble(padj[f]) + "\t" +
+            status[f] + "\n";
+  }
+  return text;
+}
+
+}  // namespace nbglm

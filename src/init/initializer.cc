@@ -1,0 +1,129 @@
+#include "init/initializer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "eigen_view.h"
+
+namespace nbglm {
+namespace {
+
+// Groups rows of m by exact equality; returns the distinct rows and fills
+// group_of (row → group index, groups in first-appearance order).
+Eigen::MatrixXd GroupRows(const Matrix& m, std::vector<Index>* group_of, Eigen::VectorXd* sizes) {
+  const std::size_t n = m.shape(0);
+  const std::size_t p = m.shape(1);
+  std::map<std::vector<double>, Index> index;
+  std::vector<std::size_t> first_rows;
+  group_of->assign(n, 0);
+  std::vector<double> key(p);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < p; ++j) key[j] = m(i, j);
+    const auto [it, inserted] = index.emplace(key, static_cast<Index>(first_rows.size()));
+    if (inserted) first_rows.push_back(i);
+    (*group_of)[i] = it->second;
+  }
+  Eigen::MatrixXd distinct(static_cast<Eigen::Index>(first_rows.size()), static_cast<Eigen::Index>(p));
+  const ConstMatrixMap all = AsEigen(m);
+  for (std::size_t g = 0; g < first_rows.size(); ++g) {
+    distinct.row(static_cast<Eigen::Index>(g)) = all.row(static_cast<Eigen::Index>(first_rows[g]));
+  }
+  *sizes = Eigen::VectorXd::Zero(distinct.rows());
+  for (Index g : *group_of) (*sizes)(g) += 1.0;
+  return distinct;
+}
+
+// The map from per-group values to θ: exact inverse when square, else
+// weighted least squares (weights = group sizes). The reduced design has full
+// column rank (checked by the model layer), so both are well defined.
+Eigen::MatrixXd GroupSolver(const Eigen::MatrixXd& distinct, const Eigen::VectorXd& sizes) {
+  if (distinct.rows() == distinct.cols()) return distinct.fullPivLu().inverse();
+  const Eigen::MatrixXd weighted = sizes.asDiagonal() * distinct;
+  return (distinct.transpose() * weighted).ldlt().solve(weighted.transpose());
+}
+
+}  // namespace
+
+Initializer::Initializer(const NbGlmModel& model, const std::vector<double>& offset)
+    : n_(model.num_observations()), offset_(offset) {
+  Eigen::VectorXd location_sizes, scale_sizes;
+  const Eigen::MatrixXd location_rows = GroupRows(model.location.reduced_design, &location_group_, &location_sizes);
+  const Eigen::MatrixXd scale_rows = GroupRows(model.scale.reduced_design, &scale_group_, &scale_sizes);
+  location_solver_ = GroupSolver(location_rows, location_sizes);
+  location_rows_ = location_rows;
+  scale_solver_ = GroupSolver(scale_rows, scale_sizes);
+  location_group_sum_s_ = Eigen::VectorXd::Zero(location_rows.rows());
+  for (Index i = 0; i < n_; ++i) location_group_sum_s_(location_group_[i]) += std::exp(offset_[i]);
+
+  // Exact only if saturated and, within each location group, one size factor
+  // and one scale row (then the group score has the root μ = ȳ/s).
+  location_can_be_exact_ = location_rows.rows() == location_rows.cols();
+  std::vector<Index> first(static_cast<std::size_t>(location_rows.rows()), -1);
+  for (Index i = 0; i < n_ && location_can_be_exact_; ++i) {
+    Index& f = first[static_cast<std::size_t>(location_group_[i])];
+    if (f < 0) {
+      f = i;
+    } else if (offset_[i] != offset_[f] || scale_group_[i] != scale_group_[f]) {
+      location_can_be_exact_ = false;
+    }
+  }
+}
+
+InitWorkspace Initializer::MakeWorkspace() const {
+  InitWorkspace work;
+  work.location_sum_y.resize(location_solver_.cols());
+  work.location_log_mean.resize(location_solver_.cols());
+  work.location_fitted.resize(location_solver_.cols());
+  work.scale_numerator.resize(scale_solver_.cols());
+  work.scale_denominator.resize(scale_solver_.cols());
+  work.scale_log_size.resize(scale_solver_.cols());
+  work.eta.resize(n_);
+  return work;
+}
+
+bool Initializer::Initialize(const double* y, double* theta_location, double* theta_scale, InitWorkspace* work) const {
+  // Location: group means of the normalised counts.
+  work->location_sum_y.setZero();
+  for (Index i = 0; i < n_; ++i) work->location_sum_y(location_group_[i]) += y[i];
+  bool any_zero_group = false;
+  for (Eigen::Index g = 0; g < work->location_sum_y.size(); ++g) {
+    double sum_y = work->location_sum_y(g);
+    if (sum_y == 0.0) {
+      any_zero_group = true;
+      sum_y = 0.1;
+    }
+    work->location_log_mean(g) = std::log(sum_y / location_group_sum_s_(g));
+  }
+  Eigen::Map<Eigen::VectorXd> loc(theta_location, location_solver_.rows());
+  loc.noalias() = location_solver_ * work->location_log_mean;
+
+  // Fitted log means η_i = o_i + (M θ_loc)_g: the group log means themselves
+  // when saturated, the weighted least-squares fit otherwise.
+  work->location_fitted.noalias() = location_rows_ * loc;
+  for (Index i = 0; i < n_; ++i) work->eta(i) = work->location_fitted(location_group_[i]) + offset_[i];
+
+  // Scale: method of moments per scale group, r = Σμ² / Σ((y − μ)² − μ)
+  // (Var = μ + μ²/r), clipped to [kMinInitialSize, kMaxInitialSize].
+  work->scale_numerator.setZero();
+  work->scale_denominator.setZero();
+  for (Index i = 0; i < n_; ++i) {
+    const double mu = std::exp(work->eta(i));
+    const double residual = y[i] - mu;
+    work->scale_numerator(scale_group_[i]) += mu * mu;
+    work->scale_denominator(scale_group_[i]) += residual * residual - mu;
+  }
+  for (Eigen::Index h = 0; h < work->scale_log_size.size(); ++h) {
+    const double numerator = work->scale_numerator(h);
+    const double denominator = work->scale_denominator(h);
+    double size = denominator > 0.0 ? numerator / denominator : kMaxInitialSize;
+    if (!std::isfinite(size)) size = kMaxInitialSize;
+    size = std::clamp(size, kMinInitialSize, kMaxInitialSize);
+    work->scale_log_size(h) = std::log(size);
+  }
+  Eigen::Map<Eigen::VectorXd> scale(theta_scale, scale_solver_.rows());
+  scale.noalias() = scale_solver_ * work->scale_log_size;
+  return location_can_be_exact_ && !any_zero_group;
+}
+
+}  // namespace nbglm
