@@ -1,27 +1,42 @@
 // Options shared by commands that build a model (check-design, fit): the
-// location and scale designs and their constraints.
+// location and scale designs, given as design files or as formulas on a
+// sample sheet, and their constraints (tables and nesting shorthands).
 #ifndef NBGLM_SRC_CLI_MODEL_OPTIONS_H_
 #define NBGLM_SRC_CLI_MODEL_OPTIONS_H_
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "nbglm/model.h"
+#include "nbglm/sample_table.h"
 
 namespace nbglm::cli {
 
 struct ModelOptions {
-  std::string loc_design;
+  std::string loc_design;     // --loc-design D.tsv
+  std::string loc_formula;    // --loc "~ …" (needs --samples); exactly one of the two
   std::string loc_constraints;
-  std::string scale_design;
+  std::vector<std::string> loc_nested;  // --loc-nested F:G …
+  std::string scale_design;   // --scale-design S.tsv
+  std::string scale_formula;  // --scale "~ …"; default: intercept only
   std::string scale_constraints;
+  std::vector<std::string> scale_nested;
+  std::string samples;                   // --samples S.tsv
+  std::vector<std::string> reference_levels;  // --ref FACTOR=LEVEL …
 
   void Register(CLI::App& command);
   // Reads the files and builds both predictors. The scale design defaults to
   // an intercept-only design over the location design's observations.
+  // Formula designs have the sample sheet's observations in sheet order;
+  // with a design file as well, the sheet is matched to the file's rows by
+  // name.
   NbGlmModel Build(bool require_identifiable) const;
-  bool has_scale_design() const { return !scale_design.empty(); }
+  bool has_scale_design() const { return !scale_design.empty() || !scale_formula.empty(); }
+  bool has_samples() const { return !samples.empty(); }
+  // The sample sheet (--samples), typed; throws InputError when absent.
+  SampleTable ReadSamples() const;
 };
 
 }  // namespace nbglm::cli
