@@ -109,6 +109,11 @@ class CountMatrix {
   std::vector<std::string> observation_names_;
 };
 
+// The columns (observations) named in `observation_names`, in that order, in
+// the storage of `counts`. Throws InputError naming the first unknown or
+// repeated name.
+CountMatrix SelectCountColumns(const CountMatrix& counts, const std::vector<std::string>& observation_names);
+
 // Checks that `value` may be a count: finite, integral, 0 ≤ value ≤
 // kMaxCount. On failure returns false and sets *rule to the broken rule
 // ("counts must be non-negative integers" or "counts must not exceed

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -279,6 +280,56 @@ CountMatrix CountMatrix::ToDense() const {
   matrix.feature_names_ = feature_names_;
   matrix.observation_names_ = observation_names_;
   return matrix;
+}
+
+CountMatrix SelectCountColumns(const CountMatrix& counts, const std::vector<std::string>& observation_names) {
+  std::unordered_map<std::string, Index> position;
+  for (Index j = 0; j < counts.num_observations(); ++j) position.emplace(counts.observation_names()[static_cast<std::size_t>(j)], j);
+  const Index n = static_cast<Index>(observation_names.size());
+  std::vector<Index> new_index(static_cast<std::size_t>(counts.num_observations()), -1);
+  std::vector<Index> source(static_cast<std::size_t>(n));
+  for (Index k = 0; k < n; ++k) {
+    const std::string& name = observation_names[static_cast<std::size_t>(k)];
+    const auto found = position.find(name);
+    if (found == position.end()) throw InputError("observations", "'" + name + "'", "is not a column of the counts");
+    if (new_index[static_cast<std::size_t>(found->second)] >= 0) {
+      throw InputError("observations", "'" + name + "'", "is selected twice");
+    }
+    new_index[static_cast<std::size_t>(found->second)] = k;
+    source[static_cast<std::size_t>(k)] = found->second;
+  }
+  const Index features = counts.num_features();
+  if (!counts.is_sparse()) {
+    const Matrix& dense = counts.dense_counts();
+    Matrix selected = Matrix::from_shape({static_cast<std::size_t>(features), static_cast<std::size_t>(n)});
+    for (Index f = 0; f < features; ++f) {
+      for (Index k = 0; k < n; ++k) {
+        selected(static_cast<std::size_t>(f), static_cast<std::size_t>(k)) =
+            dense(static_cast<std::size_t>(f), static_cast<std::size_t>(source[static_cast<std::size_t>(k)]));
+      }
+    }
+    return CountMatrix::FromDense(std::move(selected), counts.feature_names(), observation_names);
+  }
+  std::vector<std::int64_t> offsets(1, 0);
+  std::vector<std::int32_t> columns;
+  std::vector<double> values;
+  std::vector<std::pair<std::int32_t, double>> row;
+  for (Index f = 0; f < features; ++f) {
+    row.clear();
+    for (std::int64_t e = counts.row_offsets()[static_cast<std::size_t>(f)];
+         e < counts.row_offsets()[static_cast<std::size_t>(f) + 1]; ++e) {
+      const Index k = new_index[static_cast<std::size_t>(counts.column_indices()[static_cast<std::size_t>(e)])];
+      if (k >= 0) row.emplace_back(static_cast<std::int32_t>(k), counts.sparse_values()[static_cast<std::size_t>(e)]);
+    }
+    std::sort(row.begin(), row.end());
+    for (const auto& [column, value] : row) {
+      columns.push_back(column);
+      values.push_back(value);
+    }
+    offsets.push_back(static_cast<std::int64_t>(columns.size()));
+  }
+  return CountMatrix::FromCsr(features, n, std::move(offsets), std::move(columns), std::move(values),
+                              counts.feature_names(), observation_names);
 }
 
 }  // namespace nbglm
