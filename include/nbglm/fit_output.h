@@ -4,9 +4,11 @@
 #define NBGLM_FIT_OUTPUT_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nbglm/fit.h"
+#include "nbglm/model.h"
 
 namespace nbglm {
 
@@ -15,6 +17,16 @@ struct FitRunInfo {
   std::string counts_path;
   std::string command_line;
   std::vector<std::pair<std::string, std::string>> extra;  // key, value (strings)
+  // How to repeat the fit on the same data (summary.json "inputs": an object
+  // of strings), so that `nbglm test` can refit a reduced model: e.g.
+  // "counts", "loc_design", "loc_constraints", "scale_design",
+  // "scale_constraints", "size_factors", "algorithm" (absolute paths; an
+  // empty value means the option was not given). Which keys exist is the
+  // caller's business; the library only stores and returns them.
+  std::vector<std::pair<std::string, std::string>> inputs;
+
+  // The value recorded for `key` in `inputs`, or "" when there is none.
+  std::string Input(const std::string& key) const;
 };
 
 // Writes into `dir` (created if missing): loc_coef.tsv, scale_coef.tsv,
@@ -23,11 +35,28 @@ struct FitRunInfo {
 // loglik, status, iterations, location_trained, scale_trained),
 // reduced_covariance.tsv (feature + the upper triangle of Cov(θ), used by
 // `nbglm test`), model.json (designs' parameter names and bases) and
-// summary.json (counts per status, algorithm, threads, wall time, …).
+// summary.json (counts per status, algorithm, threads, wall time, inputs, …).
 // All files are first written under a temporary name in `dir` and renamed
 // into place only when every one is complete.
 void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGlmModel& model,
                      const FitRunInfo& info);
+
+// Reads a directory written by WriteFitOutputs back into a FitResult: every
+// per-feature result (coefficients, standard errors, reduced covariance,
+// log-likelihood, status, iterations, trained flags; values read back exactly,
+// NaN included) and the run's algorithm, threads, wall time and first feature.
+//
+// `model`, when not null, receives what model.json holds: both predictors'
+// parameter names and bases — all that WaldTest and LikelihoodRatioTest use.
+// Design values are not stored in a fit directory, so its designs have zero
+// rows (no observations), its reduced designs are empty and its
+// identifiability reports are default. `info`, when not null, receives the
+// counts path, command line and recorded inputs of summary.json.
+//
+// Throws InputError naming the file (and line) of anything missing, malformed
+// or inconsistent: a file absent, a feature list that differs between files,
+// parameter names that disagree with model.json.
+FitResult ReadFitOutputs(const std::string& dir, NbGlmModel* model = nullptr, FitRunInfo* info = nullptr);
 
 }  // namespace nbglm
 

@@ -16,6 +16,7 @@ using Action = std::function<int()>;
 Action AddCheckDesignCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);
 Action AddFitCommand(CLI::App& app);
+Action AddTestCommand(CLI::App& app);
 Action AddDesignCommand(CLI::App& app);
 
 }  // namespace nbglm::cli

@@ -7,11 +7,9 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
-
-#include <xtensor/xview.hpp>
 
 #include "cli/commands.h"
+#include "cli/fit_inputs.h"
 #include "cli/model_options.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/error.h"
@@ -61,53 +59,6 @@ class Progress {
   Index reported_ = 0;
 };
 
-// Reorders the designs' rows to the counts' observation order when the names
-// are the same set; counts without real names (a bare .mtx) are taken in
-// design order.
-void AlignObservations(const CountMatrix& counts, NbGlmModel* model) {
-  const auto& count_names = counts.observation_names();
-  const auto& design_names = model->location.design.observation_names;
-  if (count_names.size() != design_names.size()) {
-    throw InputError("--counts", std::to_string(count_names.size()) + " observations",
-                     "expected " + std::to_string(design_names.size()) + " (the design's rows)");
-  }
-  if (count_names == design_names) return;
-  bool generic = true;
-  for (std::size_t i = 0; i < count_names.size() && generic; ++i) generic = count_names[i] == "obs_" + std::to_string(i);
-  if (generic) return;
-  std::unordered_map<std::string, std::size_t> row_of;
-  for (std::size_t i = 0; i < design_names.size(); ++i) row_of.emplace(design_names[i], i);
-  std::vector<std::size_t> order;
-  std::string missing;
-  for (const std::string& name : count_names) {
-    const auto found = row_of.find(name);
-    if (found == row_of.end()) {
-      if (missing.size() < 200) missing += (missing.empty() ? "" : ", ") + name;
-      continue;
-    }
-    order.push_back(found->second);
-  }
-  if (!missing.empty()) {
-    throw InputError("--counts", "observations " + missing, "are not rows of the design (names must match)");
-  }
-  auto reorder = [&](LinearPredictor* predictor) {
-    Design& d = predictor->design;
-    Matrix values = Matrix::from_shape(d.values.shape());
-    Matrix reduced = Matrix::from_shape(predictor->reduced_design.shape());
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      xt::view(values, i, xt::all()) = xt::view(d.values, order[i], xt::all());
-      xt::view(reduced, i, xt::all()) = xt::view(predictor->reduced_design, order[i], xt::all());
-      names.push_back(d.observation_names[order[i]]);
-    }
-    d.values = std::move(values);
-    d.observation_names = std::move(names);
-    predictor->reduced_design = std::move(reduced);
-  };
-  reorder(&model->location);
-  reorder(&model->scale);
-}
-
 }  // namespace
 
 Action AddFitCommand(CLI::App& app) {
@@ -151,7 +102,7 @@ Action AddFitCommand(CLI::App& app) {
     }
     NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
     const CountMatrix counts = ReadCounts(options->counts);
-    AlignObservations(counts, &model);
+    AlignObservations(counts, "--counts", &model);
     Vector size_factors;
     const std::string& sf = options->size_factors;
     if (sf == "ratio" || sf == "poscounts" || sf == "total") {
@@ -165,6 +116,13 @@ Action AddFitCommand(CLI::App& app) {
     FitRunInfo info;
     info.counts_path = options->counts;
     info.extra.emplace_back("size_factors", sf.empty() ? "none" : sf);
+    // What `nbglm test` needs to refit a reduced model on the same data.
+    info.inputs.emplace_back(kInputCounts, AbsolutePath(options->counts));
+    for (auto& entry : ModelInputs(options->model)) info.inputs.push_back(std::move(entry));
+    info.inputs.emplace_back(kInputSizeFactors,
+                             size_factors.size() > 0 ? AbsolutePath(options->out + "/size_factors.tsv") : "");
+    info.inputs.emplace_back(kInputAlgorithm, ToString(fit_options.algorithm));
+    info.inputs.emplace_back(kInputFeatures, options->features);
     WriteFitOutputs(options->out, result, model, info);
     if (size_factors.size() > 0) {
       WriteFileAtomically(options->out + "/size_factors.tsv",

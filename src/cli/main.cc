@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   actions.push_back(nbglm::cli::AddCheckDesignCommand(app));
   actions.push_back(nbglm::cli::AddSimulateCommand(app));
   actions.push_back(nbglm::cli::AddFitCommand(app));
+  actions.push_back(nbglm::cli::AddTestCommand(app));
   actions.push_back(nbglm::cli::AddDesignCommand(app));
   try {
     app.parse(argc, argv);

@@ -1,0 +1,79 @@
+#include "cli/fit_inputs.h"
+
+#include <filesystem>
+#include <unordered_map>
+
+#include <xtensor/xview.hpp>
+
+#include "nbglm/error.h"
+
+namespace nbglm::cli {
+
+std::string AbsolutePath(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code error;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
+}
+
+std::vector<std::pair<std::string, std::string>> ModelInputs(const ModelOptions& options) {
+  return {{kInputLocDesign, AbsolutePath(options.loc_design)},
+          {kInputLocConstraints, AbsolutePath(options.loc_constraints)},
+          {kInputScaleDesign, AbsolutePath(options.scale_design)},
+          {kInputScaleConstraints, AbsolutePath(options.scale_constraints)}};
+}
+
+ModelOptions ModelOptionsFromInputs(const FitRunInfo& info) {
+  ModelOptions options;
+  options.loc_design = info.Input(kInputLocDesign);
+  options.loc_constraints = info.Input(kInputLocConstraints);
+  options.scale_design = info.Input(kInputScaleDesign);
+  options.scale_constraints = info.Input(kInputScaleConstraints);
+  return options;
+}
+
+void AlignObservations(const CountMatrix& counts, const std::string& counts_what, NbGlmModel* model) {
+  const auto& count_names = counts.observation_names();
+  const auto& design_names = model->location.design.observation_names;
+  if (count_names.size() != design_names.size()) {
+    throw InputError(counts_what, std::to_string(count_names.size()) + " observations",
+                     "expected " + std::to_string(design_names.size()) + " (the design's rows)");
+  }
+  if (count_names == design_names) return;
+  bool generic = true;
+  for (std::size_t i = 0; i < count_names.size() && generic; ++i) generic = count_names[i] == "obs_" + std::to_string(i);
+  if (generic) return;
+  std::unordered_map<std::string, std::size_t> row_of;
+  for (std::size_t i = 0; i < design_names.size(); ++i) row_of.emplace(design_names[i], i);
+  std::vector<std::size_t> order;
+  std::string missing;
+  for (const std::string& name : count_names) {
+    const auto found = row_of.find(name);
+    if (found == row_of.end()) {
+      if (missing.size() < 200) missing += (missing.empty() ? "" : ", ") + name;
+      continue;
+    }
+    order.push_back(found->second);
+  }
+  if (!missing.empty()) {
+    throw InputError(counts_what, "observations " + missing, "are not rows of the design (names must match)");
+  }
+  auto reorder = [&](LinearPredictor* predictor) {
+    Design& d = predictor->design;
+    Matrix values = Matrix::from_shape(d.values.shape());
+    Matrix reduced = Matrix::from_shape(predictor->reduced_design.shape());
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      xt::view(values, i, xt::all()) = xt::view(d.values, order[i], xt::all());
+      xt::view(reduced, i, xt::all()) = xt::view(predictor->reduced_design, order[i], xt::all());
+      names.push_back(d.observation_names[order[i]]);
+    }
+    d.values = std::move(values);
+    d.observation_names = std::move(names);
+    predictor->reduced_design = std::move(reduced);
+  };
+  reorder(&model->location);
+  reorder(&model->scale);
+}
+
+}  // namespace nbglm::cli

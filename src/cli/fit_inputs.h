@@ -1,0 +1,48 @@
+// The inputs of `nbglm fit` as recorded in summary.json ("inputs"), and how
+// `nbglm test` rebuilds the fitted model and data from them to refit a
+// reduced model (likelihood-ratio test) on exactly the same counts.
+#ifndef NBGLM_SRC_CLI_FIT_INPUTS_H_
+#define NBGLM_SRC_CLI_FIT_INPUTS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/model_options.h"
+#include "nbglm/counts.h"
+#include "nbglm/fit_output.h"
+#include "nbglm/model.h"
+
+namespace nbglm::cli {
+
+// Keys of summary.json "inputs" (values are strings; paths are absolute, ""
+// means the option was not given).
+inline constexpr const char* kInputCounts = "counts";
+inline constexpr const char* kInputLocDesign = "loc_design";
+inline constexpr const char* kInputLocConstraints = "loc_constraints";
+inline constexpr const char* kInputScaleDesign = "scale_design";
+inline constexpr const char* kInputScaleConstraints = "scale_constraints";
+// The fit directory's size_factors.tsv when size factors were used (given or
+// computed), so a refit uses the very same factors.
+inline constexpr const char* kInputSizeFactors = "size_factors";
+inline constexpr const char* kInputAlgorithm = "algorithm";
+inline constexpr const char* kInputFeatures = "features";  // --features BEGIN:END, or ""
+
+// `path` made absolute (so the record survives a change of directory); ""
+// stays "".
+std::string AbsolutePath(const std::string& path);
+
+// The model options as "inputs" entries (design and constraint paths).
+std::vector<std::pair<std::string, std::string>> ModelInputs(const ModelOptions& options);
+// Model options that rebuild the fitted model from recorded inputs.
+ModelOptions ModelOptionsFromInputs(const FitRunInfo& info);
+
+// Reorders the designs' rows to the counts' observation order when the names
+// are the same set; counts without real names (a bare .mtx) are taken in
+// design order. `counts_what` names the counts in messages (an option or a
+// file). Throws InputError when the observations do not match.
+void AlignObservations(const CountMatrix& counts, const std::string& counts_what, NbGlmModel* model);
+
+}  // namespace nbglm::cli
+
+#endif  // NBGLM_SRC_CLI_FIT_INPUTS_H_

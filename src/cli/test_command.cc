@@ -1,0 +1,314 @@
+// nbglm test: a Wald test of one coefficient or of a contrast, read from a fit
+// directory, or a likelihood-ratio test against a reduced model refitted on
+// the fit's own data (DESIGN.md §5, §8). Writes one TSV (TestResult::ToTsv):
+// feature, estimate, se, statistic, pvalue, padj, status, in input order.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "cli/commands.h"
+#include "cli/fit_inputs.h"
+#include "cli/model_options.h"
+#include "nbglm/counts_io.h"
+#include "nbglm/error.h"
+#include "nbglm/fit.h"
+#include "nbglm/fit_output.h"
+#include "nbglm/inference.h"
+#include "nbglm/size_factors.h"
+#include "nbglm/table.h"
+
+namespace nbglm::cli {
+namespace {
+
+// `--reduced-scale-design intercept` asks for an intercept-only scale model
+// without writing a design file for it.
+constexpr const char* kInterceptOnly = "intercept";
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+std::string AvailableParameters(const FitResult& fit) {
+  return "location: " + JoinNames(fit.location_names) + "; scale: " + JoinNames(fit.scale_names);
+}
+
+// Splits "loc:NAME" / "scale:NAME" into the predictor and NAME; other text is
+// returned unchanged with no predictor.
+std::pair<std::optional<Predictor>, std::string> SplitPredictorPrefix(const std::string& text) {
+  if (text.rfind("loc:", 0) == 0) return {Predictor::kLocation, text.substr(4)};
+  if (text.rfind("scale:", 0) == 0) return {Predictor::kScale, text.substr(6)};
+  return {std::nullopt, text};
+}
+
+const std::vector<std::string>& ParameterNames(const FitResult& fit, Predictor predictor) {
+  return predictor == Predictor::kLocation ? fit.location_names : fit.scale_names;
+}
+
+// --coef NAME: a location parameter, else a scale parameter. "loc:NAME" or
+// "scale:NAME" picks the predictor, for names both predictors have (as when
+// the scale design is the location design).
+TestResult TestCoefficient(const FitResult& fit, const NbGlmModel& model, const std::string& coef) {
+  std::vector<std::pair<Predictor, std::string>> candidates = {{Predictor::kLocation, coef},
+                                                               {Predictor::kScale, coef}};
+  if (const auto [forced, name] = SplitPredictorPrefix(coef); forced) candidates.emplace_back(*forced, name);
+  for (const auto& [predictor, name] : candidates) {
+    const std::vector<std::string>& names = ParameterNames(fit, predictor);
+    const auto found = std::find(names.begin(), names.end(), name);
+    if (found == names.end()) continue;
+    std::vector<double> contrast(names.size(), 0.0);
+    contrast[static_cast<std::size_t>(found - names.begin())] = 1.0;
+    return WaldTest(fit, model, contrast, predictor);
+  }
+  throw InputError("--coef", coef, "is not a parameter of the fit (" + AvailableParameters(fit) + ")");
+}
+
+// --contrast C.tsv: a header naming every parameter of one predictor once (in
+// any order) and one row of weights. The location wins when both predictors
+// have the same names; "scale:" before every name picks the scale.
+TestResult TestContrast(const FitResult& fit, const NbGlmModel& model, const std::string& path) {
+  const TextTable table = ReadTextTable(path);
+  if (table.rows.size() != 1) {
+    throw InputError(path, std::to_string(table.rows.size()) + " rows of weights",
+                     "a contrast file has a header of parameter names and exactly one row of weights");
+  }
+  // A prefix counts only when every column carries the same one.
+  std::optional<Predictor> forced;
+  std::vector<std::string> header = table.header;
+  const auto [first_prefix, unused] = SplitPredictorPrefix(header.front());
+  bool uniform = first_prefix.has_value();
+  for (const std::string& name : header) uniform = uniform && SplitPredictorPrefix(name).first == first_prefix;
+  if (uniform) {
+    forced = first_prefix;
+    for (std::string& name : header) name = SplitPredictorPrefix(name).second;
+  }
+  const std::set<std::string> header_set(header.begin(), header.end());
+  if (header_set.size() != header.size()) {
+    throw InputError(path + ":1", "header " + JoinNames(table.header), "names a parameter twice");
+  }
+  for (Predictor predictor : {Predictor::kLocation, Predictor::kScale}) {
+    if (forced && *forced != predictor) continue;
+    const std::vector<std::string>& names = ParameterNames(fit, predictor);
+    if (std::set<std::string>(names.begin(), names.end()) != header_set || names.size() != header.size()) continue;
+    std::vector<double> contrast(names.size(), 0.0);
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      const std::size_t j = static_cast<std::size_t>(std::find(names.begin(), names.end(), header[c]) - names.begin());
+      contrast[j] = ParseFiniteDouble(table.rows[0][c], table.Where(0), "weight of '" + header[c] + "'");
+    }
+    return WaldTest(fit, model, contrast, predictor);
+  }
+  // No predictor matches: say what is wrong in the most specific way.
+  for (const std::string& name : header) {
+    const bool known = std::count(fit.location_names.begin(), fit.location_names.end(), name) > 0 ||
+                       std::count(fit.scale_names.begin(), fit.scale_names.end(), name) > 0;
+    if (!known) {
+      throw InputError(path + ":1", "column '" + name + "'",
+                       "is not a parameter of the fit (" + AvailableParameters(fit) + ")");
+    }
+  }
+  throw InputError(path + ":1", std::to_string(header.size()) + " columns (" + JoinNames(table.header) + ")",
+                   "a contrast has one weight for every parameter of one predictor: " +
+                       std::to_string(fit.location_names.size()) + " location (" + JoinNames(fit.location_names) +
+                       ") or " + std::to_string(fit.scale_names.size()) + " scale (" + JoinNames(fit.scale_names) +
+                       ")");
+}
+
+struct ReducedModelOptions {
+  std::string loc_design, loc_constraints, scale_design, scale_constraints;
+  bool any() const {
+    return !loc_design.empty() || !loc_constraints.empty() || !scale_design.empty() || !scale_constraints.empty();
+  }
+};
+
+bool SameParameters(const LinearPredictor& rebuilt, const LinearPredictor& stored) {
+  if (rebuilt.design.parameter_names != stored.design.parameter_names) return false;
+  const Matrix& a = rebuilt.constraints.basis();
+  const Matrix& b = stored.constraints.basis();
+  if (a.shape() != b.shape()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::abs(a.flat(i) - b.flat(i)) > 1e-12 * (1.0 + std::abs(b.flat(i)))) return false;
+  }
+  return true;
+}
+
+// The likelihood-ratio test: rebuilds the fitted model and data from the
+// inputs recorded in summary.json, swaps in the reduced designs/constraints,
+// fits the reduced model with the same algorithm, size factors and feature
+// range, and compares with the stored full log-likelihoods.
+TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, const NbGlmModel& full_parameters,
+                            const FitRunInfo& info, const ReducedModelOptions& reduced, int threads) {
+  const std::string summary = fit_dir + "/summary.json";
+  if (info.Input(kInputCounts).empty() || info.Input(kInputLocDesign).empty()) {
+    throw InputError(summary, "no \"inputs\" with counts and loc_design",
+                     "a likelihood-ratio test refits on the fit's inputs; refit with this nbglm version");
+  }
+  const ModelOptions full_options = ModelOptionsFromInputs(info);
+  ModelOptions reduced_options = full_options;
+  if (!reduced.loc_design.empty()) {
+    reduced_options.loc_design = reduced.loc_design;
+    reduced_options.loc_constraints.clear();  // the full model's constraints name the full design's columns
+  }
+  if (!reduced.loc_constraints.empty()) reduced_options.loc_constraints = reduced.loc_constraints;
+  if (reduced.scale_design == kInterceptOnly) {
+    if (!reduced.scale_constraints.empty()) {
+      throw InputError("--reduced-scale-constraints", reduced.scale_constraints,
+                       "cannot constrain an intercept-only scale model (--reduced-scale-design intercept)");
+    }
+    reduced_options.scale_design.clear();
+    reduced_options.scale_constraints.clear();
+  } else if (!reduced.scale_design.empty()) {
+    reduced_options.scale_design = reduced.scale_design;
+    reduced_options.scale_constraints.clear();
+  }
+  if (!reduced.scale_constraints.empty()) {
+    if (reduced_options.scale_design.empty()) {
+      throw InputError("--reduced-scale-constraints", reduced.scale_constraints,
+                       "needs --reduced-scale-design (the fit's scale model is intercept only)");
+    }
+    reduced_options.scale_constraints = reduced.scale_constraints;
+  }
+
+  // The full model, rebuilt from its recorded files, must still be the one fitted.
+  NbGlmModel full_model = full_options.Build(/*require_identifiable=*/true);
+  if (!SameParameters(full_model.location, full_parameters.location) ||
+      !SameParameters(full_model.scale, full_parameters.scale)) {
+    throw InputError(summary, "inputs (design or constraint files)",
+                     "no longer give the fitted model of model.json (changed since the fit?); refit");
+  }
+  NbGlmModel reduced_model = reduced_options.Build(/*require_identifiable=*/true);
+  const Index df = full_parameters.location.num_reduced() + full_parameters.scale.num_reduced() -
+                   reduced_model.location.num_reduced() - reduced_model.scale.num_reduced();
+  if (df <= 0) {
+    throw InputError("reduced model", std::to_string(df) + " degrees of freedom",
+                     "must have fewer free parameters than the fitted model (" +
+                         std::to_string(full_parameters.location.num_reduced() + full_parameters.scale.num_reduced()) +
+                         ")");
+  }
+
+  const std::string counts_path = info.Input(kInputCounts);
+  const CountMatrix counts = ReadCounts(counts_path);
+  const std::string counts_what = "counts " + counts_path + " (recorded in " + summary + ")";
+  AlignObservations(counts, counts_what, &full_model);
+  AlignObservations(counts, counts_what, &reduced_model);
+  if (reduced_model.location.design.observation_names != full_model.location.design.observation_names) {
+    throw InputError("reduced model", "observations in another order",
+                     "a reduced design must have the fitted design's observations (names)");
+  }
+  const Index begin = full.feature_begin;
+  const Index end = begin + full.num_features();
+  bool same_features = end <= counts.num_features();
+  for (Index f = begin; f < end && same_features; ++f) {
+    same_features = counts.feature_names()[static_cast<std::size_t>(f)] ==
+                    full.feature_names[static_cast<std::size_t>(f - begin)];
+  }
+  if (!same_features) {
+    throw InputError(counts_what, std::to_string(counts.num_features()) + " features",
+                     "are not the fitted features (changed since the fit?); refit");
+  }
+  Vector size_factors;
+  if (!info.Input(kInputSizeFactors).empty()) {
+    // The fit directory's own copy: the factors actually used, however computed.
+    size_factors = ReadSizeFactors(fit_dir + "/size_factors.tsv", full_model.location.design.observation_names);
+  }
+
+  FitOptions options;
+  options.algorithm = info.Input(kInputAlgorithm).empty() ? full.algorithm : ParseAlgorithm(info.Input(kInputAlgorithm));
+  options.num_threads = threads;
+  options.feature_begin = begin;
+  options.feature_end = end;
+  const FitResult reduced_fit = Fit(counts, reduced_model, size_factors, options);
+  return LikelihoodRatioTest(full, full_parameters, reduced_fit, reduced_model);
+}
+
+// Refuses an --out that cannot be written before any (possibly long) work.
+void CheckOutputPath(const std::string& out) {
+  std::error_code error;
+  if (std::filesystem::is_directory(out, error)) {
+    throw InputError("--out", out, "is a directory; expected the path of the TSV file to write");
+  }
+  std::filesystem::path parent = std::filesystem::path(out).parent_path();
+  if (parent.empty()) parent = ".";
+  if (!std::filesystem::is_directory(parent, error)) {
+    throw InputError("--out", out, "its directory " + parent.string() + " does not exist");
+  }
+}
+
+}  // namespace
+
+Action AddTestCommand(CLI::App& app) {
+  CLI::App* command = app.add_subcommand("test", "Wald or likelihood-ratio tests on a fit directory");
+  struct Options {
+    std::string fit, coef, contrast, out;
+    ReducedModelOptions reduced;
+    int threads = 0;
+    bool quiet = false;
+  };
+  auto options = std::make_shared<Options>();
+  const CLI::Validator file_or_intercept(
+      [](std::string& value) { return value == kInterceptOnly ? std::string() : CLI::ExistingFile(value); },
+      "FILE|intercept");
+  command->add_option("--fit", options->fit, "output directory of `nbglm fit`")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  command->add_option("--coef", options->coef, "Wald test of one parameter (NAME, loc:NAME or scale:NAME)");
+  command->add_option("--contrast", options->contrast, "Wald test of a contrast: TSV, header of parameter names, one row of weights")
+      ->check(CLI::ExistingFile);
+  command->add_option("--reduced-loc-design", options->reduced.loc_design, "LRT: reduced location design TSV")
+      ->check(CLI::ExistingFile);
+  command->add_option("--reduced-loc-constraints", options->reduced.loc_constraints,
+                      "LRT: constraints of the reduced location design (TSV)")
+      ->check(CLI::ExistingFile);
+  command->add_option("--reduced-scale-design", options->reduced.scale_design,
+                      "LRT: reduced scale design TSV, or 'intercept'")
+      ->check(file_or_intercept);
+  command->add_option("--reduced-scale-constraints", options->reduced.scale_constraints,
+                      "LRT: constraints of the reduced scale design (TSV)")
+      ->check(CLI::ExistingFile);
+  command->add_option("--threads", options->threads, "threads for the LRT refit (default: all cores)");
+  command->add_flag("--quiet", options->quiet, "no summary line on stderr");
+  command->add_option("--out", options->out, "output TSV file")->required();
+  return [command, options]() {
+    if (!command->parsed()) return -1;
+    const int modes = (options->coef.empty() ? 0 : 1) + (options->contrast.empty() ? 0 : 1) +
+                      (options->reduced.any() ? 1 : 0);
+    if (modes != 1) {
+      throw InputError("--coef | --contrast | --reduced-*", std::to_string(modes) + " given",
+                       "give exactly one test: --coef NAME, --contrast C.tsv, or a reduced model (--reduced-loc-design, "
+                       "--reduced-loc-constraints, --reduced-scale-design, --reduced-scale-constraints)");
+    }
+    if (options->threads < 0) {
+      throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (or omitted for all cores)");
+    }
+    CheckOutputPath(options->out);
+    NbGlmModel model;
+    FitRunInfo info;
+    const FitResult fit = ReadFitOutputs(options->fit, &model, &info);
+    std::string what;
+    TestResult result;
+    if (!options->coef.empty()) {
+      result = TestCoefficient(fit, model, options->coef);
+      what = "Wald test of " + options->coef;
+    } else if (!options->contrast.empty()) {
+      result = TestContrast(fit, model, options->contrast);
+      what = "Wald test of the contrast in " + options->contrast;
+    } else {
+      result = TestReducedModel(options->fit, fit, model, info, options->reduced, options->threads);
+      what = "likelihood-ratio test, df = " + FormatDouble(result.df);
+    }
+    WriteFileAtomically(options->out, result.ToTsv());
+    if (!options->quiet) {
+      const auto tested = std::count_if(result.pvalue.begin(), result.pvalue.end(), [](double p) { return !std::isnan(p); });
+      const auto significant = std::count_if(result.padj.begin(), result.padj.end(), [](double p) { return p < 0.05; });
+      std::cerr << "test: " << what << ": " << result.feature_names.size() << " features, " << tested << " tested, "
+                << significant << " with padj < 0.05\n";
+    }
+    return 0;
+  };
+}
+
+}  // namespace nbglm::cli
