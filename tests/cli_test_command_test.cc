@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-
 #include <xtensor/xview.hpp>
 
 #include "cli_runner.h"
@@ -115,7 +114,8 @@ TEST_F(CliTestCommandTest, CoefficientAndContrastGiveTheApiNumbers) {
 
   // Columns in another order than the design's; the location is picked by name.
   WriteText(Path("contrast.tsv"), "treated\t(Intercept)\n2\t0.5\n");
-  r = RunCli("test --fit " + Path("fit") + " --contrast " + Path("contrast.tsv") + " --out " + Path("contrast_out.tsv"));
+  r = RunCli("test --fit " + Path("fit") + " --contrast " + Path("contrast.tsv") + " --out " +
+             Path("contrast_out.tsv"));
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_NE(r.err.find("Wald test"), std::string::npos) << r.err;  // the summary line without --quiet
   ExpectSameTest(Path("contrast_out.tsv"), WaldTest(fit, model, {0.5, 2.0}, Predictor::kLocation));
@@ -216,13 +216,66 @@ TEST_F(CliTestCommandTest, LikelihoodRatioTestOfAConstrainedModel) {
   const Design scale = InterceptDesign(example.design.observation_names);
   const NbGlmModel full = MakeModel(MakeLinearPredictor(example.design, full_set.Build(), "location"),
                                     MakeLinearPredictor(scale, ConstraintBasis::Identity({"(Intercept)"}), "scale"));
-  const NbGlmModel reduced = MakeModel(MakeLinearPredictor(reduced_design, reduced_set.Build(), "location"), full.scale);
+  const NbGlmModel reduced =
+      MakeModel(MakeLinearPredictor(reduced_design, reduced_set.Build(), "location"), full.scale);
   const TestResult expected = LikelihoodRatioTest(Fit(simulator.counts(), full, Vector(), FitOptions()), full,
                                                   Fit(simulator.counts(), reduced, Vector(), FitOptions()), reduced);
   ExpectSameTest(Path("nb_lrt.tsv"), expected);
   // The Wald test of the same hypothesis works on the constrained fit as well.
   r = RunCli("test --quiet --fit " + Path("nb_fit") + " --coef condition --out " + Path("nb_wald.tsv"));
   ASSERT_EQ(r.exit_status, 0) << r.err;
+
+  // The same models from a sample sheet: `~ bio_rep + condition` with bio_rep
+  // nested in condition, reduced to `~ bio_rep` (the nesting carries over).
+  // Another parametrisation of the same two models: the same statistics.
+  std::string sheet = "cell\tbio_rep\tcondition\n";
+  for (std::size_t i = 0; i < 80; ++i) {
+    sheet +=
+        example.design.observation_names[i] + "\tr" + std::to_string(i / 20 + 1) + "\t" + (i < 40 ? "A" : "B") + "\n";
+  }
+  WriteText(Path("nb_sheet.tsv"), sheet);
+  r = RunCli("fit --quiet --counts " + Path("nb_counts.tsv") + " --samples " + Path("nb_sheet.tsv") +
+             " --loc '~ bio_rep + condition' --loc-nested bio_rep:condition --out " + Path("nb_formula_fit"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  r = RunCli("test --quiet --fit " + Path("nb_formula_fit") + " --reduced-loc '~ bio_rep' --out " +
+             Path("nb_formula_lrt.tsv"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const TextTable by_formula = ReadTextTable(Path("nb_formula_lrt.tsv"));
+  ASSERT_EQ(by_formula.rows.size(), expected.feature_names.size());
+  for (std::size_t f = 0; f < by_formula.rows.size(); ++f) {
+    const double statistic = std::strtod(by_formula.rows[f][3].c_str(), nullptr);
+    EXPECT_NEAR(statistic, expected.statistic[f], 1e-6 * (1.0 + expected.statistic[f])) << by_formula.rows[f][0];
+  }
+}
+
+TEST_F(CliTestCommandTest, LikelihoodRatioTestsWithFormulasOnTheFitsSampleSheet) {
+  std::string sheet = "sample\tgroup\n";
+  for (std::size_t i = 0; i < design_.observation_names.size(); ++i) {
+    sheet += design_.observation_names[i] + "\t" + (design_.values(i, 1) == 1.0 ? "trt" : "ctl") + "\n";
+  }
+  WriteText(Path("sheet.tsv"), sheet);
+  CliResult r = RunCli("fit --quiet --counts " + Path("counts.tsv") + " --samples " + Path("sheet.tsv") +
+                       " --loc '~ group' --scale '~ group' --out " + Path("fit"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const NbGlmModel full = Model(design_, design_);
+  const NbGlmModel same_dispersion = Model(design_, intercept_);
+  const NbGlmModel no_effect = Model(intercept_, design_);
+  const FitResult full_fit = Fit(counts_, full, Vector(), FitOptions());
+
+  r = RunCli("test --quiet --fit " + Path("fit") + " --reduced-loc '~ 1' --out " + Path("loc.tsv"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  ExpectSameTest(Path("loc.tsv"),
+                 LikelihoodRatioTest(full_fit, full, Fit(counts_, no_effect, Vector(), FitOptions()), no_effect));
+  r = RunCli("test --quiet --fit " + Path("fit") + " --reduced-scale '~ 1' --out " + Path("scale.tsv"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  ExpectSameTest(
+      Path("scale.tsv"),
+      LikelihoodRatioTest(full_fit, full, Fit(counts_, same_dispersion, Vector(), FitOptions()), same_dispersion));
+  // A reduced design file works on a formula fit too.
+  r = RunCli("test --quiet --fit " + Path("fit") + " --reduced-loc-design " + Path("intercept.tsv") + " --out " +
+             Path("loc2.tsv"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(ReadWholeFile(Path("loc2.tsv")), ReadWholeFile(Path("loc.tsv")));
 }
 
 TEST_F(CliTestCommandTest, BadInputExitsTwoWithOneLineAndWritesNothing) {
@@ -239,10 +292,12 @@ TEST_F(CliTestCommandTest, BadInputExitsTwoWithOneLineAndWritesNothing) {
   };
   const std::string fit = " --fit " + Path("fit");
   const std::vector<Case> cases = {
-      {"unknown coef", fit + " --coef dose", "--coef: dose: is not a parameter of the fit (location: (Intercept), treated; scale: (Intercept))"},
+      {"unknown coef", fit + " --coef dose",
+       "--coef: dose: is not a parameter of the fit (location: (Intercept), treated; scale: (Intercept))"},
       {"missing file", " --fit " + Path("broken") + " --coef treated", "reduced_covariance.tsv: missing"},
       {"fit dir absent", " --fit " + Path("nowhere") + " --coef treated", "nowhere"},
-      {"contrast too wide", fit + " --contrast " + Path("wide.tsv"), "column 'extra': is not a parameter of the fit (location"},
+      {"contrast too wide", fit + " --contrast " + Path("wide.tsv"),
+       "column 'extra': is not a parameter of the fit (location"},
       {"contrast too narrow", fit + " --contrast " + Path("narrow.tsv"), "1 columns (treated)"},
       {"contrast rows", fit + " --contrast " + Path("two_rows.tsv"), "2 rows of weights"},
       {"contrast value", fit + " --contrast " + Path("not_a_number.tsv"), "'one'"},
@@ -251,6 +306,9 @@ TEST_F(CliTestCommandTest, BadInputExitsTwoWithOneLineAndWritesNothing) {
       {"not nested", fit + " --reduced-loc-design " + Path("design.tsv"), "0 degrees of freedom"},
       {"constrained intercept", fit + " --reduced-scale-constraints " + Path("narrow.tsv"),
        "needs --reduced-scale-design"},
+      {"formula without sheet", fit + " --reduced-loc '~ 1'", "--reduced-loc: ~ 1: a formula needs a sample sheet"},
+      {"two reduced designs", fit + " --reduced-loc '~ 1' --reduced-loc-design " + Path("intercept.tsv"),
+       "--reduced-loc-design / --reduced-loc: both given"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -24,9 +24,14 @@ struct FitRunInfo {
   // empty value means the option was not given). Which keys exist is the
   // caller's business; the library only stores and returns them.
   std::vector<std::pair<std::string, std::string>> inputs;
+  // Options given any number of times (e.g. "loc_nested"), stored as arrays
+  // of strings in the same "inputs" object.
+  std::vector<std::pair<std::string, std::vector<std::string>>> input_lists;
 
   // The value recorded for `key` in `inputs`, or "" when there is none.
   std::string Input(const std::string& key) const;
+  // The values recorded for `key` in `input_lists`, or none.
+  std::vector<std::string> InputList(const std::string& key) const;
 };
 
 // Writes into `dir` (created if missing): loc_coef.tsv, scale_coef.tsv,

@@ -118,7 +118,7 @@ Action AddFitCommand(CLI::App& app) {
     info.extra.emplace_back("size_factors", sf.empty() ? "none" : sf);
     // What `nbglm test` needs to refit a reduced model on the same data.
     info.inputs.emplace_back(kInputCounts, AbsolutePath(options->counts));
-    for (auto& entry : ModelInputs(options->model)) info.inputs.push_back(std::move(entry));
+    RecordModelInputs(options->model, &info);
     info.inputs.emplace_back(kInputSizeFactors,
                              size_factors.size() > 0 ? AbsolutePath(options->out + "/size_factors.tsv") : "");
     info.inputs.emplace_back(kInputAlgorithm, ToString(fit_options.algorithm));

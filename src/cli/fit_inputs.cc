@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <unordered_map>
-
 #include <xtensor/xview.hpp>
 
 #include "nbglm/error.h"
@@ -16,19 +15,31 @@ std::string AbsolutePath(const std::string& path) {
   return error ? path : absolute.lexically_normal().string();
 }
 
-std::vector<std::pair<std::string, std::string>> ModelInputs(const ModelOptions& options) {
-  return {{kInputLocDesign, AbsolutePath(options.loc_design)},
-          {kInputLocConstraints, AbsolutePath(options.loc_constraints)},
-          {kInputScaleDesign, AbsolutePath(options.scale_design)},
-          {kInputScaleConstraints, AbsolutePath(options.scale_constraints)}};
+void RecordModelInputs(const ModelOptions& options, FitRunInfo* info) {
+  info->inputs.emplace_back(kInputLocDesign, AbsolutePath(options.loc_design));
+  info->inputs.emplace_back(kInputLocFormula, options.loc_formula);
+  info->inputs.emplace_back(kInputLocConstraints, AbsolutePath(options.loc_constraints));
+  info->inputs.emplace_back(kInputScaleDesign, AbsolutePath(options.scale_design));
+  info->inputs.emplace_back(kInputScaleFormula, options.scale_formula);
+  info->inputs.emplace_back(kInputScaleConstraints, AbsolutePath(options.scale_constraints));
+  info->inputs.emplace_back(kInputSamples, AbsolutePath(options.samples));
+  info->input_lists.emplace_back(kInputLocNested, options.loc_nested);
+  info->input_lists.emplace_back(kInputScaleNested, options.scale_nested);
+  info->input_lists.emplace_back(kInputReferenceLevels, options.reference_levels);
 }
 
 ModelOptions ModelOptionsFromInputs(const FitRunInfo& info) {
   ModelOptions options;
   options.loc_design = info.Input(kInputLocDesign);
+  options.loc_formula = info.Input(kInputLocFormula);
   options.loc_constraints = info.Input(kInputLocConstraints);
+  options.loc_nested = info.InputList(kInputLocNested);
   options.scale_design = info.Input(kInputScaleDesign);
+  options.scale_formula = info.Input(kInputScaleFormula);
   options.scale_constraints = info.Input(kInputScaleConstraints);
+  options.scale_nested = info.InputList(kInputScaleNested);
+  options.samples = info.Input(kInputSamples);
+  options.reference_levels = info.InputList(kInputReferenceLevels);
   return options;
 }
 
@@ -41,7 +52,8 @@ void AlignObservations(const CountMatrix& counts, const std::string& counts_what
   }
   if (count_names == design_names) return;
   bool generic = true;
-  for (std::size_t i = 0; i < count_names.size() && generic; ++i) generic = count_names[i] == "obs_" + std::to_string(i);
+  for (std::size_t i = 0; i < count_names.size() && generic; ++i)
+    generic = count_names[i] == "obs_" + std::to_string(i);
   if (generic) return;
   std::unordered_map<std::string, std::size_t> row_of;
   for (std::size_t i = 0; i < design_names.size(); ++i) row_of.emplace(design_names[i], i);

@@ -22,6 +22,13 @@ inline constexpr const char* kInputLocDesign = "loc_design";
 inline constexpr const char* kInputLocConstraints = "loc_constraints";
 inline constexpr const char* kInputScaleDesign = "scale_design";
 inline constexpr const char* kInputScaleConstraints = "scale_constraints";
+inline constexpr const char* kInputSamples = "samples";             // --samples
+inline constexpr const char* kInputLocFormula = "loc_formula";      // --loc
+inline constexpr const char* kInputScaleFormula = "scale_formula";  // --scale
+// Repeatable options, recorded as arrays (FitRunInfo::input_lists).
+inline constexpr const char* kInputLocNested = "loc_nested";      // --loc-nested F:G …
+inline constexpr const char* kInputScaleNested = "scale_nested";  // --scale-nested F:G …
+inline constexpr const char* kInputReferenceLevels = "ref";       // --ref FACTOR=LEVEL …
 // The fit directory's size_factors.tsv when size factors were used (given or
 // computed), so a refit uses the very same factors.
 inline constexpr const char* kInputSizeFactors = "size_factors";
@@ -32,8 +39,9 @@ inline constexpr const char* kInputFeatures = "features";  // --features BEGIN:E
 // stays "".
 std::string AbsolutePath(const std::string& path);
 
-// The model options as "inputs" entries (design and constraint paths).
-std::vector<std::pair<std::string, std::string>> ModelInputs(const ModelOptions& options);
+// Records the model options in `info` (designs, constraints, sample sheet,
+// formulas, nesting, reference levels).
+void RecordModelInputs(const ModelOptions& options, FitRunInfo* info);
 // Model options that rebuild the fitted model from recorded inputs.
 ModelOptions ModelOptionsFromInputs(const FitRunInfo& info);
 

@@ -54,8 +54,7 @@ const std::vector<std::string>& ParameterNames(const FitResult& fit, Predictor p
 // "scale:NAME" picks the predictor, for names both predictors have (as when
 // the scale design is the location design).
 TestResult TestCoefficient(const FitResult& fit, const NbGlmModel& model, const std::string& coef) {
-  std::vector<std::pair<Predictor, std::string>> candidates = {{Predictor::kLocation, coef},
-                                                               {Predictor::kScale, coef}};
+  std::vector<std::pair<Predictor, std::string>> candidates = {{Predictor::kLocation, coef}, {Predictor::kScale, coef}};
   if (const auto [forced, name] = SplitPredictorPrefix(coef); forced) candidates.emplace_back(*forced, name);
   for (const auto& [predictor, name] : candidates) {
     const std::vector<std::string>& names = ParameterNames(fit, predictor);
@@ -111,19 +110,86 @@ TestResult TestContrast(const FitResult& fit, const NbGlmModel& model, const std
                        "is not a parameter of the fit (" + AvailableParameters(fit) + ")");
     }
   }
-  throw InputError(path + ":1", std::to_string(header.size()) + " columns (" + JoinNames(table.header) + ")",
-                   "a contrast has one weight for every parameter of one predictor: " +
-                       std::to_string(fit.location_names.size()) + " location (" + JoinNames(fit.location_names) +
-                       ") or " + std::to_string(fit.scale_names.size()) + " scale (" + JoinNames(fit.scale_names) +
-                       ")");
+  throw InputError(
+      path + ":1", std::to_string(header.size()) + " columns (" + JoinNames(table.header) + ")",
+      "a contrast has one weight for every parameter of one predictor: " + std::to_string(fit.location_names.size()) +
+          " location (" + JoinNames(fit.location_names) + ") or " + std::to_string(fit.scale_names.size()) +
+          " scale (" + JoinNames(fit.scale_names) + ")");
 }
 
-struct ReducedModelOptions {
-  std::string loc_design, loc_constraints, scale_design, scale_constraints;
-  bool any() const {
-    return !loc_design.empty() || !loc_constraints.empty() || !scale_design.empty() || !scale_constraints.empty();
-  }
+// The --reduced-* options of one predictor.
+struct ReducedPredictorOptions {
+  std::string design;               // --reduced-loc-design R.tsv (scale: also "intercept")
+  std::string formula;              // --reduced-loc "~ …"
+  std::string constraints;          // --reduced-loc-constraints C.tsv
+  std::vector<std::string> nested;  // --reduced-loc-nested F:G …, or "none"
+  bool any() const { return !design.empty() || !formula.empty() || !constraints.empty() || !nested.empty(); }
 };
+
+struct ReducedModelOptions {
+  ReducedPredictorOptions loc, scale;
+  bool any() const { return loc.any() || scale.any(); }
+};
+
+// `--reduced-loc-nested none` drops the fit's nesting.
+constexpr const char* kNoNesting = "none";
+
+// One predictor of the reduced model: the fitted predictor's options with
+// the reduced ones swapped in. A new design (file or formula) drops the fit's
+// constraint tables, which name the full design's columns; nesting names
+// factors of the sample sheet and is kept unless replaced.
+// `intercept_keyword`: the design value "intercept" means intercept only (scale).
+void ApplyReducedPredictor(const ReducedPredictorOptions& reduced, const std::string& option, bool intercept_keyword,
+                           std::string* design, std::string* formula, std::string* constraints,
+                           std::vector<std::string>* nested) {
+  if (!reduced.design.empty() && !reduced.formula.empty()) {
+    throw InputError(option + "-design / " + option, "both given", "give at most one reduced design");
+  }
+  if (!reduced.design.empty() || !reduced.formula.empty()) {
+    *design = intercept_keyword && reduced.design == kInterceptOnly ? std::string() : reduced.design;
+    *formula = reduced.formula;
+    constraints->clear();
+  }
+  if (!reduced.constraints.empty()) *constraints = reduced.constraints;
+  if (!reduced.nested.empty()) {
+    const bool none = reduced.nested.size() == 1 && reduced.nested.front() == kNoNesting;
+    *nested = none ? std::vector<std::string>() : reduced.nested;
+  }
+}
+
+// The model options of the reduced model (see ApplyReducedPredictor).
+ModelOptions ReducedModelOptionsFrom(const ModelOptions& full, const ReducedModelOptions& reduced) {
+  ModelOptions options = full;
+  ApplyReducedPredictor(reduced.loc, "--reduced-loc", /*intercept_keyword=*/false, &options.loc_design,
+                        &options.loc_formula, &options.loc_constraints, &options.loc_nested);
+  ApplyReducedPredictor(reduced.scale, "--reduced-scale", /*intercept_keyword=*/true, &options.scale_design,
+                        &options.scale_formula, &options.scale_constraints, &options.scale_nested);
+  if (!options.has_scale_design()) {
+    // An intercept-only scale model (the fit's, or `--reduced-scale-design intercept`) takes no constraints.
+    const bool intercept_asked = reduced.scale.design == kInterceptOnly;
+    if (!reduced.scale.constraints.empty()) {
+      throw InputError("--reduced-scale-constraints", reduced.scale.constraints,
+                       intercept_asked ? "cannot constrain an intercept-only scale model"
+                                       : "needs --reduced-scale-design or --reduced-scale (the fit's scale model is "
+                                         "intercept only)");
+    }
+    if (!options.scale_nested.empty() && !reduced.scale.nested.empty()) {
+      throw InputError("--reduced-scale-nested", reduced.scale.nested.front(),
+                       "needs a scale design (--reduced-scale-design or --reduced-scale)");
+    }
+    options.scale_constraints.clear();
+    options.scale_nested.clear();
+  }
+  const bool uses_formula = !options.loc_formula.empty() || !options.scale_formula.empty();
+  if (uses_formula && options.samples.empty()) {
+    const std::string option = !reduced.loc.formula.empty() ? "--reduced-loc" : "--reduced-scale";
+    throw InputError(option, !reduced.loc.formula.empty() ? reduced.loc.formula : reduced.scale.formula,
+                     "a formula needs a sample sheet, and the fit was made without --samples");
+  }
+  // Reference levels apply to formulas only; none may be left in the reduced model.
+  if (!uses_formula) options.reference_levels.clear();
+  return options;
+}
 
 bool SameParameters(const LinearPredictor& rebuilt, const LinearPredictor& stored) {
   if (rebuilt.design.parameter_names != stored.design.parameter_names) return false;
@@ -143,35 +209,13 @@ bool SameParameters(const LinearPredictor& rebuilt, const LinearPredictor& store
 TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, const NbGlmModel& full_parameters,
                             const FitRunInfo& info, const ReducedModelOptions& reduced, int threads) {
   const std::string summary = fit_dir + "/summary.json";
-  if (info.Input(kInputCounts).empty() || info.Input(kInputLocDesign).empty()) {
-    throw InputError(summary, "no \"inputs\" with counts and loc_design",
+  if (info.Input(kInputCounts).empty() ||
+      (info.Input(kInputLocDesign).empty() && info.Input(kInputLocFormula).empty())) {
+    throw InputError(summary, "no \"inputs\" with counts and a location model",
                      "a likelihood-ratio test refits on the fit's inputs; refit with this nbglm version");
   }
   const ModelOptions full_options = ModelOptionsFromInputs(info);
-  ModelOptions reduced_options = full_options;
-  if (!reduced.loc_design.empty()) {
-    reduced_options.loc_design = reduced.loc_design;
-    reduced_options.loc_constraints.clear();  // the full model's constraints name the full design's columns
-  }
-  if (!reduced.loc_constraints.empty()) reduced_options.loc_constraints = reduced.loc_constraints;
-  if (reduced.scale_design == kInterceptOnly) {
-    if (!reduced.scale_constraints.empty()) {
-      throw InputError("--reduced-scale-constraints", reduced.scale_constraints,
-                       "cannot constrain an intercept-only scale model (--reduced-scale-design intercept)");
-    }
-    reduced_options.scale_design.clear();
-    reduced_options.scale_constraints.clear();
-  } else if (!reduced.scale_design.empty()) {
-    reduced_options.scale_design = reduced.scale_design;
-    reduced_options.scale_constraints.clear();
-  }
-  if (!reduced.scale_constraints.empty()) {
-    if (reduced_options.scale_design.empty()) {
-      throw InputError("--reduced-scale-constraints", reduced.scale_constraints,
-                       "needs --reduced-scale-design (the fit's scale model is intercept only)");
-    }
-    reduced_options.scale_constraints = reduced.scale_constraints;
-  }
+  const ModelOptions reduced_options = ReducedModelOptionsFrom(full_options, reduced);
 
   // The full model, rebuilt from its recorded files, must still be the one fitted.
   NbGlmModel full_model = full_options.Build(/*require_identifiable=*/true);
@@ -203,8 +247,8 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
   const Index end = begin + full.num_features();
   bool same_features = end <= counts.num_features();
   for (Index f = begin; f < end && same_features; ++f) {
-    same_features = counts.feature_names()[static_cast<std::size_t>(f)] ==
-                    full.feature_names[static_cast<std::size_t>(f - begin)];
+    same_features =
+        counts.feature_names()[static_cast<std::size_t>(f)] == full.feature_names[static_cast<std::size_t>(f - begin)];
   }
   if (!same_features) {
     throw InputError(counts_what, std::to_string(counts.num_features()) + " features",
@@ -217,7 +261,8 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
   }
 
   FitOptions options;
-  options.algorithm = info.Input(kInputAlgorithm).empty() ? full.algorithm : ParseAlgorithm(info.Input(kInputAlgorithm));
+  options.algorithm =
+      info.Input(kInputAlgorithm).empty() ? full.algorithm : ParseAlgorithm(info.Input(kInputAlgorithm));
   options.num_threads = threads;
   options.feature_begin = begin;
   options.feature_end = end;
@@ -256,30 +301,44 @@ Action AddTestCommand(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingDirectory);
   command->add_option("--coef", options->coef, "Wald test of one parameter (NAME, loc:NAME or scale:NAME)");
-  command->add_option("--contrast", options->contrast, "Wald test of a contrast: TSV, header of parameter names, one row of weights")
+  command
+      ->add_option("--contrast", options->contrast,
+                   "Wald test of a contrast: TSV, header of parameter names, one row of weights")
       ->check(CLI::ExistingFile);
-  command->add_option("--reduced-loc-design", options->reduced.loc_design, "LRT: reduced location design TSV")
+  command->add_option("--reduced-loc-design", options->reduced.loc.design, "LRT: reduced location design TSV")
       ->check(CLI::ExistingFile);
-  command->add_option("--reduced-loc-constraints", options->reduced.loc_constraints,
-                      "LRT: constraints of the reduced location design (TSV)")
+  command->add_option("--reduced-loc", options->reduced.loc.formula,
+                      "LRT: reduced location formula on the fit's sample sheet, e.g. \"~ type\"");
+  command
+      ->add_option("--reduced-loc-constraints", options->reduced.loc.constraints,
+                   "LRT: constraints of the reduced location model (TSV)")
       ->check(CLI::ExistingFile);
-  command->add_option("--reduced-scale-design", options->reduced.scale_design,
-                      "LRT: reduced scale design TSV, or 'intercept'")
+  command->add_option("--reduced-loc-nested", options->reduced.loc.nested,
+                      "LRT: F:G nesting of the reduced location model (repeatable; 'none': drop the fit's)");
+  command
+      ->add_option("--reduced-scale-design", options->reduced.scale.design,
+                   "LRT: reduced scale design TSV, or 'intercept'")
       ->check(file_or_intercept);
-  command->add_option("--reduced-scale-constraints", options->reduced.scale_constraints,
-                      "LRT: constraints of the reduced scale design (TSV)")
+  command->add_option("--reduced-scale", options->reduced.scale.formula,
+                      "LRT: reduced scale formula on the fit's sample sheet, e.g. \"~ 1\"");
+  command
+      ->add_option("--reduced-scale-constraints", options->reduced.scale.constraints,
+                   "LRT: constraints of the reduced scale model (TSV)")
       ->check(CLI::ExistingFile);
+  command->add_option("--reduced-scale-nested", options->reduced.scale.nested,
+                      "LRT: F:G nesting of the reduced scale model (repeatable; 'none': drop the fit's)");
   command->add_option("--threads", options->threads, "threads for the LRT refit (default: all cores)");
   command->add_flag("--quiet", options->quiet, "no summary line on stderr");
   command->add_option("--out", options->out, "output TSV file")->required();
   return [command, options]() {
     if (!command->parsed()) return -1;
-    const int modes = (options->coef.empty() ? 0 : 1) + (options->contrast.empty() ? 0 : 1) +
-                      (options->reduced.any() ? 1 : 0);
+    const int modes =
+        (options->coef.empty() ? 0 : 1) + (options->contrast.empty() ? 0 : 1) + (options->reduced.any() ? 1 : 0);
     if (modes != 1) {
-      throw InputError("--coef | --contrast | --reduced-*", std::to_string(modes) + " given",
-                       "give exactly one test: --coef NAME, --contrast C.tsv, or a reduced model (--reduced-loc-design, "
-                       "--reduced-loc-constraints, --reduced-scale-design, --reduced-scale-constraints)");
+      throw InputError(
+          "--coef | --contrast | --reduced-*", std::to_string(modes) + " given",
+          "give exactly one test: --coef NAME, --contrast C.tsv, or a reduced model (--reduced-loc[-design], "
+          "--reduced-scale[-design], --reduced-*-constraints, --reduced-*-nested)");
     }
     if (options->threads < 0) {
       throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (or omitted for all cores)");
@@ -302,7 +361,8 @@ Action AddTestCommand(CLI::App& app) {
     }
     WriteFileAtomically(options->out, result.ToTsv());
     if (!options->quiet) {
-      const auto tested = std::count_if(result.pvalue.begin(), result.pvalue.end(), [](double p) { return !std::isnan(p); });
+      const auto tested =
+          std::count_if(result.pvalue.begin(), result.pvalue.end(), [](double p) { return !std::isnan(p); });
       const auto significant = std::count_if(result.padj.begin(), result.padj.end(), [](double p) { return p < 0.05; });
       std::cerr << "test: " << what << ": " << result.feature_names.size() << " features, " << tested << " tested, "
                 << significant << " with padj < 0.05\n";

@@ -2,18 +2,18 @@
 // tests of coefficients and contrasts against their definitions on fitted
 // data, likelihood-ratio tests against 2Δℓ and χ² tail formulas, and null
 // calibration of the LRT (plain, constrained, and for the scale model).
+#include "nbglm/inference.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <random>
-
 #include <xtensor/xview.hpp>
 
 #include "nbglm/constraints.h"
 #include "nbglm/error.h"
 #include "nbglm/fit.h"
-#include "nbglm/inference.h"
 #include "nbglm/model.h"
 #include "nbglm/simulator.h"
 #include "notebook_designs.h"
@@ -100,8 +100,7 @@ NbGlmModel UnconstrainedModel(const Design& location, const Design& scale) {
 // Counts simulated with the given coefficients, rows taken from the
 // simulator's default draws and then edited by `edit` (e.g. to make H0 true).
 template <typename Edit>
-CountMatrix SimulateCounts(Index features, const Design& location, const Design& scale, std::uint64_t seed,
-                           Edit edit) {
+CountMatrix SimulateCounts(Index features, const Design& location, const Design& scale, std::uint64_t seed, Edit edit) {
   SimulatorOptions options;
   options.seed = seed;
   Simulator simulator(features, location, scale, Vector(), options);
@@ -277,8 +276,9 @@ TEST(LikelihoodRatioTest, StatisticIsTwiceTheLogLikelihoodGainWithChiSquaredTail
   EXPECT_THROW(LikelihoodRatioTest(full_fit, full, full_fit, full), InputError);
   FitOptions range;
   range.feature_end = 5;
-  EXPECT_THROW(LikelihoodRatioTest(full_fit, full, Fit(counts, no_location_effect, Vector(), range), no_location_effect),
-               InputError);
+  EXPECT_THROW(
+      LikelihoodRatioTest(full_fit, full, Fit(counts, no_location_effect, Vector(), range), no_location_effect),
+      InputError);
 }
 
 // Fraction of non-NaN p-values below 0.05; at least 98% must be testable.
@@ -322,17 +322,18 @@ TEST(LikelihoodRatioTest, CalibratedOnNullDataForTheConditionOfAConstrainedModel
   Matrix constraints = xt::view(example.constraints, xt::all(), xt::keep(kept));
   ConstraintSet set(without_condition.parameter_names);
   set.AddSumToZeroRows(constraints, "notebook without condition");
-  const NbGlmModel reduced = MakeModel(MakeLinearPredictor(without_condition, set.Build(), "reduced location"),
-                                       full.scale);
+  const NbGlmModel reduced =
+      MakeModel(MakeLinearPredictor(without_condition, set.Build(), "reduced location"), full.scale);
   // H0 inside the constrained parametrisation: replicate effects that meet the
   // constraints (rep1 = −rep2, rep3 = −rep4), no condition effect.
-  const CountMatrix counts = SimulateCounts(kNullFeatures, example.design, full.scale.design, 1002, [](Matrix* a, Matrix*) {
-    for (std::size_t f = 0; f < a->shape(0); ++f) {
-      (*a)(f, 1) = -(*a)(f, 2);
-      (*a)(f, 3) = -(*a)(f, 4);
-      (*a)(f, 5) = 0.0;
-    }
-  });
+  const CountMatrix counts =
+      SimulateCounts(kNullFeatures, example.design, full.scale.design, 1002, [](Matrix* a, Matrix*) {
+        for (std::size_t f = 0; f < a->shape(0); ++f) {
+          (*a)(f, 1) = -(*a)(f, 2);
+          (*a)(f, 3) = -(*a)(f, 4);
+          (*a)(f, 5) = 0.0;
+        }
+      });
   const FitResult full_fit = Fit(counts, full, Vector(), FitOptions());
   const FitResult reduced_fit = Fit(counts, reduced, Vector(), FitOptions());
   const TestResult test = LikelihoodRatioTest(full_fit, full, reduced_fit, reduced);

@@ -104,6 +104,7 @@ void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGl
   for (const auto& [key, value] : info.extra) summary[key] = value;
   nlohmann::ordered_json inputs = nlohmann::ordered_json::object();
   for (const auto& [key, value] : info.inputs) inputs[key] = value;
+  for (const auto& [key, values] : info.input_lists) inputs[key] = values;
   summary["inputs"] = inputs;
   nlohmann::ordered_json model_json;
   model_json["location"] = PredictorJson(model.location);
@@ -141,6 +142,13 @@ std::string FitRunInfo::Input(const std::string& key) const {
     if (name == key) return value;
   }
   return std::string();
+}
+
+std::vector<std::string> FitRunInfo::InputList(const std::string& key) const {
+  for (const auto& [name, values] : input_lists) {
+    if (name == key) return values;
+  }
+  return {};
 }
 
 namespace {
@@ -370,7 +378,11 @@ FitResult ReadFitOutputs(const std::string& dir, NbGlmModel* model, FitRunInfo* 
       if (summary.contains("command_line")) info->command_line = summary.at("command_line").get<std::string>();
       if (summary.contains("inputs")) {
         for (const auto& [key, value] : summary.at("inputs").items()) {
-          info->inputs.emplace_back(key, value.get<std::string>());
+          if (value.is_array()) {
+            info->input_lists.emplace_back(key, value.get<std::vector<std::string>>());
+          } else {
+            info->inputs.emplace_back(key, value.get<std::string>());
+          }
         }
       }
     }
