@@ -24,7 +24,9 @@
 #ifndef NBGLM_NEGATIVE_BINOMIAL_H_
 #define NBGLM_NEGATIVE_BINOMIAL_H_
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "nbglm/noise_model.h"
 #include "nbglm/types.h"
@@ -66,14 +68,55 @@ inline double Softplus(double x) {
   return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
+// Σ_{j≥0} v2^j/(2j+3) for 0 ≤ v2 ≤ 1/9: the tail of atanh, in
+// log1p(t) = 2·atanh(v) = 2v + 2v³·S(v²), v = t/(2+t).
+inline double AtanhTailSeries(double v2) {
+  // 1/(2j+3), j = 0…18: at v2 = 1/9 the j = 18 term is < 2^-58 of the sum.
+  constexpr double kReciprocal[19] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13, 1.0 / 15,
+                                      1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23, 1.0 / 25, 1.0 / 27, 1.0 / 29,
+                                      1.0 / 31, 1.0 / 33, 1.0 / 35, 1.0 / 37, 1.0 / 39};
+  double sum = kReciprocal[0];
+  double power = 1.0;
+  for (int j = 1; j < 19; ++j) {
+    power *= v2;
+    const double term = power * kReciprocal[j];
+    sum += term;
+    if (term <= 0x1p-56) break;  // sum ≥ ⅓, so the rest is below ulp/8
+  }
+  return sum;
+}
+
+// t − log1p(t) for t ∈ (−½, 1): with v = t/(2+t) ∈ (−⅓, ⅓), t − 2v = t·v, so
+// t − log1p(t) = t·v − 2v³·S(v²). Both terms have the sign making the result
+// positive (for v > 0 the second is < 7% of the first): no cancellation.
+inline double TMinusLog1pSeries(double t) {
+  const double v = t / (2.0 + t);
+  const double v2 = v * v;
+  return t * v - 2.0 * v * v2 * AtanhTailSeries(v2);
+}
+
+inline bool InSeriesRange(double t) { return t > -0.5 && t < 1.0; }
+
 // log1p(t) − t for t > −1, accurate (relative) everywhere, also for |t| ≪ 1.
-double Log1pmx(double t);
+inline double Log1pmx(double t) {
+  if (InSeriesRange(t)) return -TMinusLog1pSeries(t);
+  return std::log1p(t) - t;
+}
 
 // x·(t − log1p(t)) ≥ 0 for t > −1, with log1p_t = log1p(t) supplied by the
-// caller (who can often form it more accurately than log1p(t) when 1 + t ≪ 1).
+// caller (who can often form it more accurately than log1p(t) when 1 + t ≪ 1;
+// it is not used inside the series range (−½, 1)).
 // With t = M/x − 1 this is Loader's bd0(x, M) = x·log(x/M) + M − x, the
 // deviance contribution of a count x against a mean M.
-double DevianceTerm(double x, double t, double log1p_t);
+inline double DevianceTerm(double x, double t, double log1p_t) {
+  if (InSeriesRange(t)) return x * TMinusLog1pSeries(t);
+  // |t| ≥ ½: t − log1p(t) ≥ 0.09·max(1, |t|) so the difference loses at most
+  // a few bits; log1p_t comes from the caller, accurate even when 1 + t ≪ 1.
+  return x * (t - log1p_t);
+}
+
+// ½·log(2π).
+inline constexpr double kHalfLog2Pi = 0.918938533204672741780329736405617639861;
 
 // Stirling-series remainder lgamma(x+1) − [(x+½)·log x − x + ½·log 2π], x > 0.
 // Absolute error below ~1e-17.
@@ -91,10 +134,38 @@ struct ScaledPsiDifferences {
 };
 ScaledPsiDifferences ComputeScaledPsiDifferences(double y, double r);
 
+// What the count terms need of r alone, computed once per size r and shared by
+// every count with that r (see NbCountTermsFor).
+struct SizeTerms {
+  double r = 0.0;
+  double stirling_r = 0.0;  // StirlingError(r)
+  // r < 10 only (the long-double branch of the ψ differences):
+  // r·φ(r) = r·ψ(1+r) − 1 − r·log r and K(r) = ψ(1+r) + r·ψ₁(1+r) − log r − 1.
+  long double r_phi_r = 0.0L;
+  long double k_r = 0.0L;
+};
+SizeTerms ComputeSizeTerms(double r);
+
 }  // namespace nb_detail
 
-// ℓ = log NB(y; mean e^η, size e^ζ), eq. (4).
-double NbLogLikelihood(double y, double eta, double zeta);
+// The parts of one observation's ℓ and ζ-derivatives that depend on it only
+// through its count y and size r (none through μ): the expensive special
+// functions. Counts are small integers repeated many times, so the fitting
+// code tabulates these once per distinct count and size (DESIGN.md §4);
+// NbObservationTerms adds the cheap μ-dependent rest. All 0 for y = 0.
+struct NbCountTerms {
+  // st(r+y) − st(r) − st(y) − ½·log(2πy) − ½·log1p(y/r): ℓ + bd0(r, w) +
+  // bd0(y, ·) in the saddle-point form of negative_binomial.cc.
+  double loglik = 0.0;
+  double r_dphi = 0.0;  // r·[φ(y+r) − φ(r)] (nb_detail::ScaledPsiDifferences)
+  double v = 0.0;       // r_dphi + r²·[χ(y+r) − χ(r)]
+};
+
+// Count terms of (y, r) from the size terms of r and st(y) =
+// StirlingError(y) (a per-count constant the caller may tabulate).
+NbCountTerms NbCountTermsFor(double y, double stirling_y, const nb_detail::SizeTerms& size);
+// The same from scratch.
+NbCountTerms NbCountTermsFor(double y, double r);
 
 // p = r/(r+μ) and q = μ/(r+μ), each to ~1.5 ulp: by division while r + μ is
 // finite, else as logistic functions of ζ − η (still overflow-free; relative
@@ -110,14 +181,9 @@ inline void NbProbabilities(double mu, double r, double eta, double zeta, double
   }
 }
 
-// Eqs. (5) and (8) without forming rμ: rμ/(r+μ) = μ·p = r·q,
-// r(y−μ)/(r+μ) = p·(y−μ), and (r+y)/(r+μ) = p + y/(r+μ) (no cancellation).
-inline NbLocationTerms NbLocationDerivatives(double y, double eta, double zeta) {
-  const double mu = std::exp(eta);
-  const double r = std::exp(zeta);
-  double p = 0.0;
-  double q = 0.0;
-  NbProbabilities(mu, r, eta, zeta, &p, &q);
+// Eqs. (5) and (8) from μ, r, p, q: without forming rμ, as rμ/(r+μ) = μ·p =
+// r·q, r(y−μ)/(r+μ) = p·(y−μ), and (r+y)/(r+μ) = p + y/(r+μ) (no cancellation).
+inline NbLocationTerms NbLocationTermsFrom(double y, double mu, double r, double p, double q) {
   NbLocationTerms t;
   t.fisher_eta = mu <= r ? mu * p : r * q;  // rμ/(r+μ)
   t.d_eta = p * (y - mu);
@@ -125,6 +191,96 @@ inline NbLocationTerms NbLocationDerivatives(double y, double eta, double zeta) 
   t.d2_eta_zeta = q * t.d_eta;
   return t;
 }
+
+inline NbLocationTerms NbLocationDerivatives(double y, double eta, double zeta) {
+  const double mu = std::exp(eta);
+  const double r = std::exp(zeta);
+  double p = 0.0;
+  double q = 0.0;
+  NbProbabilities(mu, r, eta, zeta, &p, &q);
+  return NbLocationTermsFrom(y, mu, r, p, q);
+}
+
+// ℓ and every derivative of one observation, eqs. (4)–(8), given μ = e^η,
+// r = e^ζ (η and ζ themselves are read only on the overflow fallbacks) and
+// the count terms of (y, r) (NbCountTermsFor; ignored for y = 0). This is the
+// whole per-observation kernel: NbEvaluate is this with everything computed
+// from (y, η, ζ), and the fitting code calls it with tabulated count terms.
+// The formulas and their derivations are at the top of negative_binomial.cc.
+inline NbTerms NbObservationTerms(double y, double mu, double r, double eta, double zeta,
+                                  const NbCountTerms& count) {
+  NbTerms t;
+  double p = 0.0;
+  double q = 0.0;
+  NbProbabilities(mu, r, eta, zeta, &p, &q);
+  t.location = NbLocationTermsFrom(y, mu, r, p, q);
+  if (y == 0) {
+    // w = −q. In the series range (q < ½): bd0(r, −q) = r·S with
+    // S = −q − log p ≥ 0, so ℓ = r·log p = −(rq + bd0) is a sum of two
+    // negative terms and no logarithm is needed; rq = rμ/(r+μ) is fisher_eta.
+    // Otherwise ℓ = −r·log1p(μ/r) (μ/r by division, or from logs on overflow).
+    const double w = -q;
+    double bd0_r;
+    if (nb_detail::InSeriesRange(w)) {
+      bd0_r = r * nb_detail::TMinusLog1pSeries(w);
+      t.loglik = -(t.location.fisher_eta + bd0_r);
+    } else {
+      const double ratio = mu / r;
+      const double log1p_ratio = std::isfinite(ratio) ? std::log1p(ratio) : nb_detail::Softplus(eta - zeta);
+      t.loglik = -r * log1p_ratio;
+      bd0_r = r * (w + log1p_ratio);  // log1p(w) = log p = −log1p(μ/r)
+    }
+    t.scale.d_zeta = -bd0_r;                  // eq. (6): r_dphi = 0
+    t.scale.d2_zeta = -bd0_r + r * (w * w);  // eq. (7): v = 0, r/(r+y) = 1
+    return t;
+  }
+  // y − μ and r + μ each round once: w is accurate to ~1.5 ulp relative.
+  const double w = (y - mu) / (r + mu);
+  // Near w = −1 (μ ≫ r, y) 1 + w must not be formed from w: use the ratio
+  // (2 roundings), or, should it underflow, the difference of the logs.
+  double log1p_w;
+  if (w > -0.5) {
+    log1p_w = std::log1p(w);
+  } else {
+    const double ratio = (r + y) / (r + mu);
+    const double log_r_plus_mu = std::max(eta, zeta) + nb_detail::Softplus(-std::fabs(eta - zeta));
+    log1p_w = ratio >= std::numeric_limits<double>::min() ? std::log(ratio) : std::log(r + y) - log_r_plus_mu;
+  }
+  const double bd0_r = nb_detail::DevianceTerm(r, w, log1p_w);
+  // ℓ: second deviance term with x = y, t = M/y − 1 = r(μ−y)/(y(r+μ)) = −w·r/y;
+  // 1 + t2 = μ(r+y)/(y(r+μ)), its log formed from logs when 1 + t2 ≪ 1.
+  const double t2 = -w * (r / y);
+  const double log1p_t2 = t2 > -0.5 ? std::log1p(t2) : eta - std::log(y) + log1p_w;
+  const double bd0_y = nb_detail::DevianceTerm(y, t2, log1p_t2);
+  t.loglik = count.loglik - bd0_r - bd0_y;
+  if (y == 1.0 && mu <= r) {
+    // y = 1: ψ(1+r) − ψ(r) = 1/r and ψ₁(1+r) − ψ₁(r) = −1/r² exactly, so
+    // ℓ = ζ + r·log p + log q and, with x = μ/r ≤ 1,
+    //   ∂ℓ/∂ζ = (1−μ)·q − r·log1pmx(x),  ∂²ℓ/∂ζ² = −r·log1pmx(x) − q·(μq + p).
+    // The general form below would subtract r_dphi ≈ bd0(r, w) ≈ 1/(2r) to
+    // leave O(μ/r), losing all digits as μ → 0.
+    const double r_log1pmx = r * nb_detail::Log1pmx(mu / r);
+    t.scale.d_zeta = (1.0 - mu) * q - r_log1pmx;
+    t.scale.d2_zeta = -r_log1pmx - q * (mu * q + p);
+    return t;
+  }
+  t.scale.d_zeta = count.r_dphi - bd0_r;  // eq. (6), regrouped
+  // −bd0(r, w) + r·w²·r/(r+y), the μ-dependent part of eq. (7); for w ≥ 1
+  // (y ≫ r, μ) its two terms are each ≈ y and cancel, so use the equivalent
+  // r·[log1p(w) − w·F], F = (p·(r+2μ) + q·y)/(r+y).
+  double mu_part;
+  if (w < 1.0) {
+    mu_part = -bd0_r + r * w * w * (r / (r + y));
+  } else {
+    const double f = (p * (r + 2.0 * mu) + q * y) / (r + y);
+    mu_part = r * (log1p_w - w * f);
+  }
+  t.scale.d2_zeta = mu_part + count.v;  // eq. (7)
+  return t;
+}
+
+// ℓ = log NB(y; mean e^η, size e^ζ), eq. (4).
+double NbLogLikelihood(double y, double eta, double zeta);
 
 // Eqs. (6) and (7).
 NbScaleTerms NbScaleDerivatives(double y, double eta, double zeta);

@@ -75,17 +75,11 @@ bool HasConverged(double loglik, double last_change, bool train_location, const 
 
 BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOptions& options, double slack,
                        EstimatorWorkspace* /*work*/) {
-  problem.LogLikelihood(theta);  // sets the linear predictors η (offset included) and ζ
-  const double* eta = problem.eta();
-  const double* zeta = problem.zeta();
+  const PredictorExtremes extremes = problem.Extremes(theta);
   BoundCheck result;
-  const double log_min_mean = std::log(options.min_mean / slack);
-  const double log_min_size = std::log(options.min_size / slack);
-  const double log_max_size = std::log(options.max_size * slack);
-  for (Index i = 0; i < problem.num_observations(); ++i) {
-    if (eta[i] < log_min_mean) result.location = true;
-    if (zeta[i] < log_min_size || zeta[i] > log_max_size) result.scale = true;
-  }
+  result.location = extremes.min_eta < std::log(options.min_mean / slack);
+  result.scale = extremes.min_zeta < std::log(options.min_size / slack) ||
+                 extremes.max_zeta > std::log(options.max_size * slack);
   return result;
 }
 

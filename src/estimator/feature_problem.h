@@ -4,58 +4,68 @@
 // Parameters θ = (θ_loc (q), θ_scale (q_s)), with reduced designs
 // X̃ = X·B (n × q) and Z̃ = Z_s·B_s (n × q_s) (DESIGN.md §2):
 //   η = offset + X̃·θ_loc   (eq. (1)),      ζ = Z̃·θ_scale   (eq. (2)),
-// objective ℓ(θ) = Σ_i ℓ_i(η_i, ζ_i) from the NoiseModel (eq. (4) for the NB).
-// Chain rule (DESIGN.md §1):
+// objective ℓ(θ) = Σ_i ℓ_i(η_i, ζ_i), eq. (4). Chain rule (DESIGN.md §1):
 //   ∇_loc = X̃ᵀ·∂ℓ/∂η,   ∇_scale = Z̃ᵀ·∂ℓ/∂ζ,
 //   H_loc,loc = X̃ᵀ diag(∂²ℓ/∂η²) X̃,   H_loc,scale = X̃ᵀ diag(∂²ℓ/∂η∂ζ) Z̃,
 //   H_scale,scale = Z̃ᵀ diag(∂²ℓ/∂ζ²) Z̃,
 // and the IRLS (Fisher-scoring) location information X̃ᵀ diag(E[−∂²ℓ/∂η²]) X̃.
 //
-// Usage: one FeatureProblem per thread, constructed once with the sizes; it
-// owns every work buffer, so SetFeature/evaluations never allocate in nbglm
-// code (Eigen's small products block on the stack). Not thread-safe: each
-// thread has its own. Results depend only on the inputs (no hidden state
-// besides the buffers), hence are identical whatever thread computes them.
+// How it is fast (issue 5; docs/model.md "Evaluation"): observations are
+// grouped by design rows (ObservationLayout), so an evaluation computes
+// e^{α_g} once per location group (μ_i = s_i·e^{α_g}), the NB size and its
+// special functions once per scale group, and the count-only special
+// functions (NbCountTerms: Stirling remainders, ψ and ψ₁ differences) once per
+// distinct count of a scale group — counts are small integers, repeated many
+// times. What remains per observation is NbObservationTerms: a few divisions
+// and, for a zero count, a short series instead of any logarithm. The chain
+// rule runs on per-cell sums. Every evaluation computes ℓ and all derivatives
+// together and remembers θ: asking again at the same θ (as the estimators do
+// after accepting a trial point) costs nothing.
 //
-// Conventions: every matrix is dense row-major (observations × parameters);
-// Hessians and information matrices are written as full symmetric matrices
-// (upper and lower triangles bit-identical); every output pointer may be null
-// (that output is skipped); every method returns ℓ(θ) = Σ_i ℓ_i.
+// Usage: one FeatureProblem per thread, constructed once from the layout; it
+// owns every work buffer, so SetFeature/evaluations never allocate. Not
+// thread-safe: each thread has its own. Results depend only on the inputs
+// (fixed summation order), hence are identical whatever thread computes them.
+//
+// Conventions: Hessians and information matrices are written as full
+// symmetric row-major matrices (exactly symmetric); every output pointer may
+// be null (that output is skipped); every method returns ℓ(θ) = Σ_i ℓ_i.
 #ifndef NBGLM_SRC_ESTIMATOR_FEATURE_PROBLEM_H_
 #define NBGLM_SRC_ESTIMATOR_FEATURE_PROBLEM_H_
 
+#include <cstdint>
 #include <vector>
 
-#include "nbglm/noise_model.h"
+#include "model/observation_layout.h"
+#include "nbglm/negative_binomial.h"
 #include "nbglm/types.h"
 
 namespace nbglm {
 
+// Extremes of the linear predictors over the observations at some θ.
+struct PredictorExtremes {
+  double min_eta = 0.0;   // min_i η_i (offset included)
+  double min_zeta = 0.0;  // min_i ζ_i
+  double max_zeta = 0.0;  // max_i ζ_i
+};
+
 class FeatureProblem {
  public:
-  // `noise` must outlive this object. Sizes: n ≥ 0 observations, q ≥ 0
-  // location and q_s ≥ 0 scale parameters (a block with 0 parameters has a
-  // zero linear predictor, e.g. ζ ≡ 0 when q_s = 0). Throws InputError on
-  // negative sizes.
-  FeatureProblem(const NoiseModel& noise, Index num_observations, Index num_location,
-                 Index num_scale);
+  // `layout` must outlive this object.
+  explicit FeatureProblem(const ObservationLayout& layout);
 
   FeatureProblem(const FeatureProblem&) = delete;
   FeatureProblem& operator=(const FeatureProblem&) = delete;
 
-  // Points the problem at one feature's data; nothing is copied, so the
-  // arrays must stay valid while this feature is evaluated.
-  //   y: n responses; offset: n log size factors, or null for none (zero);
-  //   location_design: X̃, n × q row-major; scale_design: Z̃, n × q_s
-  //   row-major (either may be null when its q is 0).
-  // Throws InputError on a null array that is needed.
-  void SetFeature(const double* y, const double* offset, const double* location_design,
-                  const double* scale_design);
+  // Points the problem at one feature: n counts y ≥ 0 in the original
+  // observation order (copied). Throws InputError on null y when n > 0.
+  void SetFeature(const double* y);
 
-  Index num_observations() const { return n_; }
-  Index num_location() const { return q_; }
-  Index num_scale() const { return q_scale_; }
-  Index num_parameters() const { return q_ + q_scale_; }
+  Index num_observations() const { return layout_.num_observations(); }
+  Index num_location() const { return layout_.num_location(); }
+  Index num_scale() const { return layout_.num_scale(); }
+  Index num_parameters() const { return num_location() + num_scale(); }
+  const ObservationLayout& layout() const { return layout_; }
 
   // ℓ(θ); theta has num_parameters() entries (θ_loc then θ_scale).
   double LogLikelihood(const double* theta);
@@ -74,32 +84,48 @@ class FeatureProblem {
   // (q_s × q_s), both nullable.
   double EvaluateScale(const double* theta, double* gradient, double* hessian);
 
-  // Linear predictors η and ζ (n each) at the θ of the last evaluation.
-  const double* eta() const { return eta_.data(); }
-  const double* zeta() const { return zeta_.data(); }
+  // min η_i, min ζ_i, max ζ_i at θ, in O(groups) (no pass over observations).
+  // Zero observations give (+inf, +inf, −inf).
+  PredictorExtremes Extremes(const double* theta) const;
+
+  // η and ζ (n each, original observation order) at θ, e.g. for tests.
+  void LinearPredictors(const double* theta, double* eta, double* zeta) const;
 
  private:
-  // η = offset + X̃θ_loc and ζ = Z̃θ_scale into eta_/zeta_.
-  void ComputePredictors(const double* theta);
-  double SumLoglik() const;
+  // Evaluates ℓ and the per-group sums of all pointwise derivatives at θ,
+  // unless θ is the point of the last evaluation.
+  void EvaluateSums(const double* theta);
+  // ℓ for the current feature when there are no observations, etc.
   void CheckFeatureSet() const;
 
-  const NoiseModel& noise_;
-  Index n_;
-  Index q_;
-  Index q_scale_;
+  const ObservationLayout& layout_;
+  bool has_feature_ = false;
 
-  // The current feature (not owned).
-  const double* y_ = nullptr;
-  const double* offset_ = nullptr;
-  const double* location_design_ = nullptr;
-  const double* scale_design_ = nullptr;
+  // The current feature, in position order (see ObservationLayout).
+  std::vector<double> y_;              // counts at each position
+  std::vector<std::int32_t> entry_of_;  // table entry of each position (−1 for a zero count)
+  // Count table: the distinct positive counts of each scale group h at
+  // entries [table_begin_[h], table_begin_[h + 1]).
+  std::vector<Index> table_begin_;
+  std::vector<double> entry_y_, entry_stirling_y_;
+  std::vector<NbCountTerms> entry_terms_;  // at the current θ
+  // Building the table: direct slots for small integer counts, sorting for
+  // the rest (no allocation after construction).
+  std::vector<std::int32_t> slot_entry_;
+  std::vector<std::uint32_t> slot_stamp_;
+  std::uint32_t stamp_ = 0;
+  std::vector<std::pair<double, Index>> large_counts_;
 
-  // Work buffers, sized once in the constructor.
-  std::vector<double> eta_, zeta_;
-  std::vector<double> loglik_, d_eta_, d2_eta_, fisher_eta_, d_zeta_, d2_zeta_, d2_eta_zeta_;
-  std::vector<double> weighted_location_;  // n × q:   diag(w)·X̃
-  std::vector<double> weighted_scale_;     // n × q_s: diag(w)·Z̃
+  // Cache of the last evaluation.
+  bool cache_valid_ = false;
+  std::vector<double> cached_theta_;
+  double loglik_ = 0.0;
+  // Per location group g: Σ ∂ℓ/∂η, Σ ∂²ℓ/∂η², Σ E[−∂²ℓ/∂η²]; per cell:
+  // Σ ∂²ℓ/∂η∂ζ; per scale group: Σ ∂ℓ/∂ζ, Σ ∂²ℓ/∂ζ².
+  std::vector<double> alpha_, beta_;
+  std::vector<double> group_d_eta_, group_d2_eta_, group_fisher_;
+  std::vector<double> cell_d2_eta_zeta_;
+  std::vector<double> scale_d_zeta_, scale_d2_zeta_;
 };
 
 }  // namespace nbglm

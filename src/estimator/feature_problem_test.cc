@@ -1,6 +1,10 @@
 // Tests of the per-feature objective (feature_problem.h): the chain rule of
 // DESIGN.md §1 through random reduced designs, checked against central finite
-// differences with Richardson extrapolation, with zeros in y and offsets.
+// differences with Richardson extrapolation and against a direct evaluation
+// (η, ζ per observation, NbEvaluate per observation, the chain rule as
+// matrix products), with zeros, repeated and large counts and offsets, on
+// designs with few distinct rows (factors: the grouped fast path) and with a
+// numeric covariate (one group per observation).
 #include "estimator/feature_problem.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +16,7 @@
 #include <vector>
 
 #include "nbglm/error.h"
+#include "model/observation_layout.h"
 #include "nbglm/negative_binomial.h"
 
 namespace nbglm {
@@ -23,7 +28,9 @@ struct RandomFeature {
   std::vector<double> y, offset, x, z, theta;
 };
 
-RandomFeature MakeFeature(unsigned seed, Index n, Index q, Index q_scale) {
+// `grouped`: factor-like designs (few distinct rows); otherwise the location
+// design has numeric covariates (every row distinct).
+RandomFeature MakeFeature(unsigned seed, Index n, Index q, Index q_scale, bool grouped = false) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
@@ -34,11 +41,13 @@ RandomFeature MakeFeature(unsigned seed, Index n, Index q, Index q_scale) {
   f.x.resize(static_cast<std::size_t>(n * q));
   f.z.resize(static_cast<std::size_t>(n * q_scale));
   for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < q; ++j) f.x[i * q + j] = j == 0 ? 1.0 : 0.7 * normal(rng);
+    for (Index j = 0; j < q; ++j) {
+      f.x[i * q + j] = j == 0 ? 1.0 : grouped ? static_cast<double>((i + j) % 3 == 0) : 0.7 * normal(rng);
+    }
     // Scale design: intercept plus group indicators / a covariate.
     for (Index j = 0; j < q_scale; ++j) {
       f.z[i * q_scale + j] =
-          j == 0 ? 1.0 : (j == 1 ? static_cast<double>(i % 2) : 0.3 * normal(rng));
+          j == 0 ? 1.0 : (j == 1 ? static_cast<double>(i % 2) : grouped ? static_cast<double>(i % 5 == 0) : 0.3 * normal(rng));
     }
     f.offset.push_back(std::log(0.5 + uniform(rng)));  // log size factors
   }
@@ -54,7 +63,61 @@ RandomFeature MakeFeature(unsigned seed, Index n, Index q, Index q_scale) {
   }
   f.y[3] = 0.0;
   f.y[7] = 250.0;
+  f.y[9] = 5000.0;  // beyond the direct table slots
+  f.y[11] = 2.5;    // the density is defined for any real y ≥ 0
   return f;
+}
+
+// The feature's problem: its layout and the problem on it.
+struct FeatureSetup {
+  explicit FeatureSetup(const RandomFeature& f, bool with_offset = true)
+      : layout(f.n, f.q, f.q_scale, f.x.data(), f.z.data(), with_offset ? f.offset.data() : nullptr),
+        problem(layout) {
+    problem.SetFeature(f.y.data());
+  }
+  ObservationLayout layout;
+  FeatureProblem problem;
+};
+
+// ℓ, gradient and Hessian evaluated directly: η and ζ per observation,
+// NbEvaluate per observation, the chain rule of DESIGN.md §1 as sums.
+struct DirectEvaluation {
+  double loglik = 0;
+  std::vector<double> gradient, hessian, fisher;
+};
+DirectEvaluation Direct(const RandomFeature& f, const std::vector<double>& theta) {
+  const Index p = f.q + f.q_scale;
+  DirectEvaluation d;
+  d.gradient.assign(static_cast<std::size_t>(p), 0.0);
+  d.hessian.assign(static_cast<std::size_t>(p * p), 0.0);
+  d.fisher.assign(static_cast<std::size_t>(f.q * f.q), 0.0);
+  for (Index i = 0; i < f.n; ++i) {
+    double eta = f.offset[i], zeta = 0;
+    std::vector<double> row(static_cast<std::size_t>(p));
+    for (Index j = 0; j < f.q; ++j) {
+      row[j] = f.x[i * f.q + j];
+      eta += row[j] * theta[j];
+    }
+    for (Index j = 0; j < f.q_scale; ++j) {
+      row[f.q + j] = f.z[i * f.q_scale + j];
+      zeta += row[f.q + j] * theta[f.q + j];
+    }
+    const NbTerms t = NbEvaluate(f.y[i], eta, zeta);
+    d.loglik += t.loglik;
+    for (Index j = 0; j < p; ++j) {
+      const bool loc_j = j < f.q;
+      d.gradient[j] += row[j] * (loc_j ? t.location.d_eta : t.scale.d_zeta);
+      for (Index k = 0; k < p; ++k) {
+        const bool loc_k = k < f.q;
+        const double w = loc_j && loc_k     ? t.location.d2_eta
+                         : !loc_j && !loc_k ? t.scale.d2_zeta
+                                            : t.location.d2_eta_zeta;
+        d.hessian[j * p + k] += row[j] * w * row[k];
+        if (loc_j && loc_k) d.fisher[j * f.q + k] += row[j] * t.location.fisher_eta * row[k];
+      }
+    }
+  }
+  return d;
 }
 
 // Central difference of f along coordinate k, Richardson-extrapolated over
@@ -85,14 +148,45 @@ double RichardsonDerivative(const std::function<double(const std::vector<double>
 class FeatureProblemTest : public ::testing::Test {
  protected:
   static constexpr Index kN = 50, kQ = 3, kQScale = 2, kP = kQ + kQScale;
-  NegativeBinomial noise_;
 };
+
+// The grouped evaluation equals the direct one, on grouped designs (few
+// distinct rows) and on numeric covariates (one group per observation).
+TEST_F(FeatureProblemTest, MatchesDirectEvaluation) {
+  for (bool grouped : {true, false}) {
+    for (unsigned seed : {11u, 12u, 13u}) {
+      RandomFeature f = MakeFeature(seed, kN, kQ, kQScale, grouped);
+      FeatureSetup setup(f);
+      if (grouped) {
+        EXPECT_LT(setup.layout.num_location_groups(), kN / 4);
+        EXPECT_LT(setup.layout.num_scale_groups(), kN / 4);
+      } else {
+        EXPECT_EQ(setup.layout.num_location_groups(), kN);
+      }
+      std::vector<double> gradient(kP), hessian(kP * kP), score(kQ), fisher(kQ * kQ);
+      const double loglik = setup.problem.Evaluate(f.theta.data(), gradient.data(), hessian.data());
+      setup.problem.EvaluateLocationFisher(f.theta.data(), score.data(), fisher.data());
+      const DirectEvaluation direct = Direct(f, f.theta);
+      EXPECT_NEAR(loglik, direct.loglik, 1e-13 * std::fabs(direct.loglik)) << "seed " << seed;
+      double largest = 0;
+      for (double v : direct.hessian) largest = std::max(largest, std::fabs(v));
+      for (Index j = 0; j < kP; ++j) {
+        EXPECT_NEAR(gradient[j], direct.gradient[j], 1e-13 * largest) << "seed " << seed << " j " << j;
+        for (Index k = 0; k < kP; ++k) {
+          EXPECT_NEAR(hessian[j * kP + k], direct.hessian[j * kP + k], 1e-13 * largest)
+              << "seed " << seed << " (" << j << ", " << k << ")";
+        }
+      }
+      for (Index j = 0; j < kQ * kQ; ++j) EXPECT_NEAR(fisher[j], direct.fisher[j], 1e-13 * largest);
+    }
+  }
+}
 
 TEST_F(FeatureProblemTest, GradientMatchesFiniteDifferences) {
   for (unsigned seed : {1u, 2u, 3u}) {
     RandomFeature f = MakeFeature(seed, kN, kQ, kQScale);
-    FeatureProblem problem(noise_, kN, kQ, kQScale);
-    problem.SetFeature(f.y.data(), f.offset.data(), f.x.data(), f.z.data());
+    FeatureSetup setup(f);
+    FeatureProblem& problem = setup.problem;
     std::vector<double> gradient(kP);
     const double loglik = problem.Evaluate(f.theta.data(), gradient.data(), nullptr);
     EXPECT_EQ(loglik, problem.LogLikelihood(f.theta.data()));
@@ -110,8 +204,8 @@ TEST_F(FeatureProblemTest, GradientMatchesFiniteDifferences) {
 TEST_F(FeatureProblemTest, HessianMatchesFiniteDifferencesOfGradient) {
   for (unsigned seed : {4u, 5u, 6u}) {
     RandomFeature f = MakeFeature(seed, kN, kQ, kQScale);
-    FeatureProblem problem(noise_, kN, kQ, kQScale);
-    problem.SetFeature(f.y.data(), f.offset.data(), f.x.data(), f.z.data());
+    FeatureSetup setup(f);
+    FeatureProblem& problem = setup.problem;
     std::vector<double> gradient(kP), hessian(kP * kP);
     problem.Evaluate(f.theta.data(), gradient.data(), hessian.data());
     double largest = 0;
@@ -147,23 +241,21 @@ TEST_F(FeatureProblemTest, HessianMatchesFiniteDifferencesOfGradient) {
 // gradient; the scale-only evaluation equals the scale blocks of the full one.
 TEST_F(FeatureProblemTest, BlockEvaluationsAgreeWithFullEvaluation) {
   RandomFeature f = MakeFeature(7, kN, kQ, kQScale);
-  FeatureProblem problem(noise_, kN, kQ, kQScale);
-  problem.SetFeature(f.y.data(), f.offset.data(), f.x.data(), f.z.data());
+  FeatureSetup setup(f);
+  FeatureProblem& problem = setup.problem;
   std::vector<double> gradient(kP), hessian(kP * kP);
   const double loglik = problem.Evaluate(f.theta.data(), gradient.data(), hessian.data());
 
   std::vector<double> score(kQ), information(kQ * kQ);
-  EXPECT_EQ(problem.EvaluateLocationFisher(f.theta.data(), score.data(), information.data()),
-            loglik);
-  for (Index j = 0; j < kQ; ++j) {
-    EXPECT_NEAR(score[j], gradient[j], 1e-12 * (std::fabs(gradient[j]) + 1));
-  }
+  EXPECT_EQ(problem.EvaluateLocationFisher(f.theta.data(), score.data(), information.data()), loglik);
+  std::vector<double> eta(kN), zeta(kN);
+  problem.LinearPredictors(f.theta.data(), eta.data(), zeta.data());
+  for (Index j = 0; j < kQ; ++j) EXPECT_EQ(score[j], gradient[j]);
   for (Index a = 0; a < kQ; ++a) {
     for (Index b = 0; b < kQ; ++b) {
       double expected = 0;
       for (Index i = 0; i < kN; ++i) {
-        const NbLocationTerms t =
-            NbLocationDerivatives(f.y[i], problem.eta()[i], problem.zeta()[i]);
+        const NbLocationTerms t = NbLocationDerivatives(f.y[i], eta[i], zeta[i]);
         expected += f.x[i * kQ + a] * t.fisher_eta * f.x[i * kQ + b];
       }
       EXPECT_NEAR(information[a * kQ + b], expected, 1e-12 * std::fabs(expected) + 1e-12);
@@ -172,69 +264,95 @@ TEST_F(FeatureProblemTest, BlockEvaluationsAgreeWithFullEvaluation) {
   }
 
   std::vector<double> scale_gradient(kQScale), scale_hessian(kQScale * kQScale);
-  EXPECT_EQ(problem.EvaluateScale(f.theta.data(), scale_gradient.data(), scale_hessian.data()),
-            loglik);
+  EXPECT_EQ(problem.EvaluateScale(f.theta.data(), scale_gradient.data(), scale_hessian.data()), loglik);
   for (Index a = 0; a < kQScale; ++a) {
-    EXPECT_NEAR(scale_gradient[a], gradient[kQ + a], 1e-12 * (std::fabs(gradient[kQ + a]) + 1));
-    for (Index b = 0; b < kQScale; ++b) {
-      const double full = hessian[(kQ + a) * kP + (kQ + b)];
-      EXPECT_NEAR(scale_hessian[a * kQScale + b], full, 1e-12 * (std::fabs(full) + 1));
-    }
+    EXPECT_EQ(scale_gradient[a], gradient[kQ + a]);
+    for (Index b = 0; b < kQScale; ++b) EXPECT_EQ(scale_hessian[a * kQScale + b], hessian[(kQ + a) * kP + (kQ + b)]);
   }
   // Null outputs are allowed everywhere and change nothing.
   EXPECT_EQ(problem.Evaluate(f.theta.data(), nullptr, nullptr), loglik);
   EXPECT_EQ(problem.EvaluateLocationFisher(f.theta.data(), nullptr, nullptr), loglik);
   EXPECT_EQ(problem.EvaluateScale(f.theta.data(), nullptr, nullptr), loglik);
+  EXPECT_EQ(problem.LogLikelihood(f.theta.data()), loglik);
 }
 
-TEST_F(FeatureProblemTest, PredictorsOffsetsAndFeatureReuse) {
-  RandomFeature f = MakeFeature(8, kN, kQ, kQScale);
-  FeatureProblem problem(noise_, kN, kQ, kQScale);
-  problem.SetFeature(f.y.data(), f.offset.data(), f.x.data(), f.z.data());
-  const double with_offset = problem.LogLikelihood(f.theta.data());
-  for (Index i = 0; i < kN; ++i) {
-    double eta = f.offset[i], zeta = 0;
-    for (Index j = 0; j < kQ; ++j) eta += f.x[i * kQ + j] * f.theta[j];
-    for (Index j = 0; j < kQScale; ++j) zeta += f.z[i * kQScale + j] * f.theta[kQ + j];
-    EXPECT_NEAR(problem.eta()[i], eta, 1e-14 * (std::fabs(eta) + 1));
-    EXPECT_NEAR(problem.zeta()[i], zeta, 1e-14 * (std::fabs(zeta) + 1));
+TEST_F(FeatureProblemTest, PredictorsExtremesOffsetsAndFeatureReuse) {
+  for (bool grouped : {true, false}) {
+    RandomFeature f = MakeFeature(8, kN, kQ, kQScale, grouped);
+    FeatureSetup setup(f);
+    FeatureProblem& problem = setup.problem;
+    const double with_offset = problem.LogLikelihood(f.theta.data());
+    std::vector<double> eta(kN), zeta(kN);
+    problem.LinearPredictors(f.theta.data(), eta.data(), zeta.data());
+    double min_eta = INFINITY, min_zeta = INFINITY, max_zeta = -INFINITY;
+    for (Index i = 0; i < kN; ++i) {
+      double e = f.offset[i], z = 0;
+      for (Index j = 0; j < kQ; ++j) e += f.x[i * kQ + j] * f.theta[j];
+      for (Index j = 0; j < kQScale; ++j) z += f.z[i * kQScale + j] * f.theta[kQ + j];
+      EXPECT_NEAR(eta[i], e, 1e-14 * (std::fabs(e) + 1));
+      EXPECT_NEAR(zeta[i], z, 1e-14 * (std::fabs(z) + 1));
+      min_eta = std::min(min_eta, eta[i]);
+      min_zeta = std::min(min_zeta, zeta[i]);
+      max_zeta = std::max(max_zeta, zeta[i]);
+    }
+    const PredictorExtremes extremes = problem.Extremes(f.theta.data());
+    EXPECT_EQ(extremes.min_eta, min_eta);
+    EXPECT_EQ(extremes.min_zeta, min_zeta);
+    EXPECT_EQ(extremes.max_zeta, max_zeta);
+
+    // Null offset means zero offset.
+    const std::vector<double> zeros(kN, 0.0);
+    ObservationLayout zero_layout(kN, kQ, kQScale, f.x.data(), f.z.data(), zeros.data());
+    FeatureProblem zero_offset(zero_layout);
+    zero_offset.SetFeature(f.y.data());
+    FeatureSetup no_offset(f, /*with_offset=*/false);
+    EXPECT_EQ(no_offset.problem.LogLikelihood(f.theta.data()), zero_offset.LogLikelihood(f.theta.data()));
+    EXPECT_NE(zero_offset.LogLikelihood(f.theta.data()), with_offset);
+
+    // A second feature through the same object gives what a fresh object
+    // gives, and evaluations at other points in between change nothing (the
+    // cache of the last point is keyed on θ).
+    RandomFeature g = MakeFeature(9, kN, kQ, kQScale, grouped);
+    g.x = f.x;
+    g.z = f.z;
+    g.offset = f.offset;
+    problem.SetFeature(g.y.data());
+    std::vector<double> grad_reused(kP), hess_reused(kP * kP), grad_fresh(kP), hess_fresh(kP * kP);
+    const double reused = problem.Evaluate(g.theta.data(), grad_reused.data(), hess_reused.data());
+    std::vector<double> elsewhere = g.theta;
+    elsewhere[0] += 0.25;
+    problem.Evaluate(elsewhere.data(), grad_fresh.data(), nullptr);
+    EXPECT_EQ(problem.Evaluate(g.theta.data(), grad_fresh.data(), hess_fresh.data()), reused);
+    EXPECT_EQ(grad_fresh, grad_reused);
+    EXPECT_EQ(hess_fresh, hess_reused);
+    FeatureProblem fresh(setup.layout);
+    fresh.SetFeature(g.y.data());
+    EXPECT_EQ(fresh.Evaluate(g.theta.data(), grad_fresh.data(), hess_fresh.data()), reused);
+    EXPECT_EQ(grad_fresh, grad_reused);
+    EXPECT_EQ(hess_fresh, hess_reused);
   }
-  // Null offset means zero offset.
-  const std::vector<double> zeros(kN, 0.0);
-  problem.SetFeature(f.y.data(), zeros.data(), f.x.data(), f.z.data());
-  const double zero_offset = problem.LogLikelihood(f.theta.data());
-  problem.SetFeature(f.y.data(), nullptr, f.x.data(), f.z.data());
-  EXPECT_EQ(problem.LogLikelihood(f.theta.data()), zero_offset);
-  EXPECT_NE(zero_offset, with_offset);
-  // A second feature through the same object gives what a fresh object gives.
-  RandomFeature g = MakeFeature(9, kN, kQ, kQScale);
-  problem.SetFeature(g.y.data(), g.offset.data(), g.x.data(), g.z.data());
-  std::vector<double> grad_reused(kP), hess_reused(kP * kP), grad_fresh(kP), hess_fresh(kP * kP);
-  const double reused = problem.Evaluate(g.theta.data(), grad_reused.data(), hess_reused.data());
-  FeatureProblem fresh(noise_, kN, kQ, kQScale);
-  fresh.SetFeature(g.y.data(), g.offset.data(), g.x.data(), g.z.data());
-  EXPECT_EQ(fresh.Evaluate(g.theta.data(), grad_fresh.data(), hess_fresh.data()), reused);
-  EXPECT_EQ(grad_fresh, grad_reused);
-  EXPECT_EQ(hess_fresh, hess_reused);
 }
 
-// Degenerate blocks: no scale parameters (ζ ≡ 0, i.e. r = 1) and no
-// observations.
+// Degenerate blocks: no scale parameters (ζ ≡ 0, i.e. r = 1), no location
+// parameters (η = offset), and no observations.
 TEST_F(FeatureProblemTest, EmptyBlocks) {
   RandomFeature f = MakeFeature(10, kN, kQ, 0);
-  FeatureProblem problem(noise_, kN, kQ, 0);
-  problem.SetFeature(f.y.data(), f.offset.data(), f.x.data(), nullptr);
+  FeatureSetup setup(f);
   std::vector<double> gradient(kQ), hessian(kQ * kQ);
-  const double loglik = problem.Evaluate(f.theta.data(), gradient.data(), hessian.data());
-  double expected = 0;
-  for (Index i = 0; i < kN; ++i) {
-    EXPECT_EQ(problem.zeta()[i], 0.0);
-    expected += NbLogLikelihood(f.y[i], problem.eta()[i], 0.0);
-  }
-  EXPECT_EQ(loglik, expected);
+  const double loglik = setup.problem.Evaluate(f.theta.data(), gradient.data(), hessian.data());
+  EXPECT_NEAR(loglik, Direct(f, f.theta).loglik, 1e-13 * std::fabs(loglik));
+  std::vector<double> eta(kN), zeta(kN);
+  setup.problem.LinearPredictors(f.theta.data(), eta.data(), zeta.data());
+  for (Index i = 0; i < kN; ++i) EXPECT_EQ(zeta[i], 0.0);
 
-  FeatureProblem empty(noise_, 0, 2, 1);
-  empty.SetFeature(nullptr, nullptr, nullptr, nullptr);
+  RandomFeature no_location = MakeFeature(10, kN, 0, 1);
+  FeatureSetup offset_only(no_location);
+  EXPECT_NEAR(offset_only.problem.LogLikelihood(no_location.theta.data()), Direct(no_location, no_location.theta).loglik,
+              1e-13 * std::fabs(Direct(no_location, no_location.theta).loglik));
+
+  ObservationLayout empty_layout(0, 2, 1, nullptr, nullptr, nullptr);
+  FeatureProblem empty(empty_layout);
+  empty.SetFeature(nullptr);
   const double theta[3] = {0.1, 0.2, 0.3};
   double g[3] = {-1, -1, -1}, h[9];
   EXPECT_EQ(empty.Evaluate(theta, g, h), 0.0);
@@ -242,18 +360,40 @@ TEST_F(FeatureProblemTest, EmptyBlocks) {
   for (double v : h) EXPECT_EQ(v, 0.0);
 }
 
+// Observations in any order: the layout sorts them into cells, results do
+// not depend on the input order beyond the rounding of sums.
+TEST_F(FeatureProblemTest, ObservationOrderDoesNotMatter) {
+  RandomFeature f = MakeFeature(14, kN, kQ, kQScale, /*grouped=*/true);
+  RandomFeature reversed = f;
+  for (Index i = 0; i < kN; ++i) {
+    const Index j = kN - 1 - i;
+    reversed.y[i] = f.y[j];
+    reversed.offset[i] = f.offset[j];
+    for (Index k = 0; k < kQ; ++k) reversed.x[i * kQ + k] = f.x[j * kQ + k];
+    for (Index k = 0; k < kQScale; ++k) reversed.z[i * kQScale + k] = f.z[j * kQScale + k];
+  }
+  FeatureSetup a(f), b(reversed);
+  std::vector<double> ga(kP), gb(kP);
+  const double la = a.problem.Evaluate(f.theta.data(), ga.data(), nullptr);
+  const double lb = b.problem.Evaluate(f.theta.data(), gb.data(), nullptr);
+  EXPECT_NEAR(la, lb, 1e-13 * std::fabs(la));
+  for (Index j = 0; j < kP; ++j) EXPECT_NEAR(ga[j], gb[j], 1e-12 * (1 + std::fabs(ga[j])));
+}
+
 TEST_F(FeatureProblemTest, RejectsBadArguments) {
-  EXPECT_THROW(FeatureProblem(noise_, -1, 2, 1), InputError);
-  EXPECT_THROW(FeatureProblem(noise_, 5, -2, 1), InputError);
-  EXPECT_THROW(FeatureProblem(noise_, 5, 2, -1), InputError);
-  FeatureProblem problem(noise_, 5, 2, 1);
+  const std::vector<double> y(5, 1.0), x(10, 1.0), z(5, 1.0);
+  EXPECT_THROW(ObservationLayout(-1, 2, 1, x.data(), z.data(), nullptr), InputError);
+  EXPECT_THROW(ObservationLayout(5, -2, 1, x.data(), z.data(), nullptr), InputError);
+  EXPECT_THROW(ObservationLayout(5, 2, -1, x.data(), z.data(), nullptr), InputError);
+  EXPECT_THROW(ObservationLayout(5, 2, 1, nullptr, z.data(), nullptr), InputError);
+  EXPECT_THROW(ObservationLayout(5, 2, 1, x.data(), nullptr, nullptr), InputError);
+  ObservationLayout layout(5, 2, 1, x.data(), z.data(), nullptr);
+  FeatureProblem problem(layout);
   const double theta[3] = {0, 0, 0};
   EXPECT_THROW(problem.LogLikelihood(theta), InputError);  // no feature set
-  const std::vector<double> y(5, 1.0), x(10, 1.0), z(5, 1.0);
-  EXPECT_THROW(problem.SetFeature(nullptr, nullptr, x.data(), z.data()), InputError);
-  EXPECT_THROW(problem.SetFeature(y.data(), nullptr, nullptr, z.data()), InputError);
-  EXPECT_THROW(problem.SetFeature(y.data(), nullptr, x.data(), nullptr), InputError);
-  EXPECT_NO_THROW(problem.SetFeature(y.data(), nullptr, x.data(), z.data()));
+  EXPECT_THROW(problem.SetFeature(nullptr), InputError);
+  EXPECT_NO_THROW(problem.SetFeature(y.data()));
+  EXPECT_NO_THROW(problem.LogLikelihood(theta));
 }
 
 }  // namespace

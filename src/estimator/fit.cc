@@ -19,7 +19,7 @@
 #include "estimator/feature_problem.h"
 #include "init/initializer.h"
 #include "nbglm/error.h"
-#include "nbglm/negative_binomial.h"
+#include "model/observation_layout.h"
 #include "nbglm/size_factors.h"
 #include "nbglm/table.h"
 
@@ -93,8 +93,8 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct ThreadState {
-  ThreadState(const NbGlmModel& model, const Initializer& initializer, const NoiseModel& noise)
-      : problem(noise, model.num_observations(), model.location.num_reduced(), model.scale.num_reduced()),
+  ThreadState(const NbGlmModel& model, const ObservationLayout& layout, const Initializer& initializer)
+      : problem(layout),
         init(initializer.MakeWorkspace()),
         work(model.location.num_reduced(), model.scale.num_reduced()),
         y(static_cast<std::size_t>(model.num_observations())),
@@ -109,7 +109,7 @@ struct ThreadState {
 };
 
 void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const NbGlmModel& model,
-                   const std::vector<double>& offset, const Initializer& initializer, const FitOptions& options,
+                   const Initializer& initializer, const FitOptions& options,
                    ThreadState* state, FitResult* result) {
   const std::size_t r = static_cast<std::size_t>(row);
   const Index q = model.location.num_reduced();
@@ -132,8 +132,7 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   }
   double* theta = state->theta.data();
   const bool location_exact = initializer.Initialize(state->y.data(), theta, theta + q, &state->init);
-  state->problem.SetFeature(state->y.data(), offset.data(), model.location.reduced_design.data(),
-                            model.scale.reduced_design.data());
+  state->problem.SetFeature(state->y.data());
   const bool train_location = !location_exact;
   EstimatorOutcome outcome;
   switch (options.algorithm) {
@@ -243,19 +242,19 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
   result.num_threads = threads;
 
   const auto start = std::chrono::steady_clock::now();
-  const NegativeBinomial noise;
-  const Initializer initializer(model, offset);
+  const ObservationLayout layout(model, offset);
+  const Initializer initializer(layout);
   std::atomic<Index> next{0};
   std::atomic<Index> done{0};
   constexpr Index kChunk = 16;
   auto worker = [&]() {
-    ThreadState state(model, initializer, noise);
+    ThreadState state(model, layout, initializer);
     for (;;) {
       const Index first = next.fetch_add(kChunk);
       if (first >= count) break;
       const Index last = std::min(first + kChunk, count);
       for (Index row = first; row < last; ++row) {
-        FitOneFeature(counts, begin + row, row, model, offset, initializer, options, &state, &result);
+        FitOneFeature(counts, begin + row, row, model, initializer, options, &state, &result);
       }
       const Index finished = done.fetch_add(last - first) + (last - first);
       if (options.progress) options.progress(finished, count);

@@ -9,31 +9,6 @@
 namespace nbglm {
 namespace {
 
-// Groups rows of m by exact equality; returns the distinct rows and fills
-// group_of (row → group index, groups in first-appearance order).
-Eigen::MatrixXd GroupRows(const Matrix& m, std::vector<Index>* group_of, Eigen::VectorXd* sizes) {
-  const std::size_t n = m.shape(0);
-  const std::size_t p = m.shape(1);
-  std::map<std::vector<double>, Index> index;
-  std::vector<std::size_t> first_rows;
-  group_of->assign(n, 0);
-  std::vector<double> key(p);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < p; ++j) key[j] = m(i, j);
-    const auto [it, inserted] = index.emplace(key, static_cast<Index>(first_rows.size()));
-    if (inserted) first_rows.push_back(i);
-    (*group_of)[i] = it->second;
-  }
-  Eigen::MatrixXd distinct(static_cast<Eigen::Index>(first_rows.size()), static_cast<Eigen::Index>(p));
-  const ConstMatrixMap all = AsEigen(m);
-  for (std::size_t g = 0; g < first_rows.size(); ++g) {
-    distinct.row(static_cast<Eigen::Index>(g)) = all.row(static_cast<Eigen::Index>(first_rows[g]));
-  }
-  *sizes = Eigen::VectorXd::Zero(distinct.rows());
-  for (Index g : *group_of) (*sizes)(g) += 1.0;
-  return distinct;
-}
-
 // The map from per-group values to θ: exact inverse when square, else
 // weighted least squares (weights = group sizes). The reduced design has full
 // column rank (checked by the model layer), so both are well defined.
@@ -45,26 +20,33 @@ Eigen::MatrixXd GroupSolver(const Eigen::MatrixXd& distinct, const Eigen::Vector
 
 }  // namespace
 
-Initializer::Initializer(const NbGlmModel& model, const std::vector<double>& offset)
-    : n_(model.num_observations()), offset_(offset) {
-  Eigen::VectorXd location_sizes, scale_sizes;
-  const Eigen::MatrixXd location_rows = GroupRows(model.location.reduced_design, &location_group_, &location_sizes);
-  const Eigen::MatrixXd scale_rows = GroupRows(model.scale.reduced_design, &scale_group_, &scale_sizes);
-  location_solver_ = GroupSolver(location_rows, location_sizes);
+Initializer::Initializer(const ObservationLayout& layout) : layout_(layout), n_(layout.num_observations()) {
+  const Eigen::MatrixXd location_rows = layout.location_rows();
+  const Eigen::MatrixXd scale_rows = layout.scale_rows();
+  location_solver_ = GroupSolver(location_rows, layout.location_group_sizes());
   location_rows_ = location_rows;
-  scale_solver_ = GroupSolver(scale_rows, scale_sizes);
+  scale_solver_ = GroupSolver(scale_rows, layout.scale_group_sizes());
+  offset_.resize(static_cast<std::size_t>(n_));
   location_group_sum_s_ = Eigen::VectorXd::Zero(location_rows.rows());
-  for (Index i = 0; i < n_; ++i) location_group_sum_s_(location_group_[i]) += std::exp(offset_[i]);
+  const std::vector<Index>& location_group = layout.location_group_of();
+  const std::vector<Index>& scale_group = layout.scale_group_of();
+  for (Index i = 0; i < n_; ++i) {
+    const auto is = static_cast<std::size_t>(i);
+    const auto pos = static_cast<std::size_t>(layout.position_of()[is]);
+    offset_[is] = layout.offset_at()[pos];
+    location_group_sum_s_(location_group[is]) += layout.size_factor_at()[pos];
+  }
 
   // Exact only if saturated and, within each location group, one size factor
   // and one scale row (then the group score has the root μ = ȳ/s).
   location_can_be_exact_ = location_rows.rows() == location_rows.cols();
   std::vector<Index> first(static_cast<std::size_t>(location_rows.rows()), -1);
   for (Index i = 0; i < n_ && location_can_be_exact_; ++i) {
-    Index& f = first[static_cast<std::size_t>(location_group_[i])];
+    Index& f = first[static_cast<std::size_t>(location_group[static_cast<std::size_t>(i)])];
     if (f < 0) {
       f = i;
-    } else if (offset_[i] != offset_[f] || scale_group_[i] != scale_group_[f]) {
+    } else if (offset_[static_cast<std::size_t>(i)] != offset_[static_cast<std::size_t>(f)] ||
+               scale_group[static_cast<std::size_t>(i)] != scale_group[static_cast<std::size_t>(f)]) {
       location_can_be_exact_ = false;
     }
   }
@@ -85,7 +67,7 @@ InitWorkspace Initializer::MakeWorkspace() const {
 bool Initializer::Initialize(const double* y, double* theta_location, double* theta_scale, InitWorkspace* work) const {
   // Location: group means of the normalised counts.
   work->location_sum_y.setZero();
-  for (Index i = 0; i < n_; ++i) work->location_sum_y(location_group_[i]) += y[i];
+  for (Index i = 0; i < n_; ++i) work->location_sum_y(layout_.location_group_of()[static_cast<std::size_t>(i)]) += y[i];
   bool any_zero_group = false;
   for (Eigen::Index g = 0; g < work->location_sum_y.size(); ++g) {
     double sum_y = work->location_sum_y(g);
@@ -101,7 +83,7 @@ bool Initializer::Initialize(const double* y, double* theta_location, double* th
   // Fitted log means η_i = o_i + (M θ_loc)_g: the group log means themselves
   // when saturated, the weighted least-squares fit otherwise.
   work->location_fitted.noalias() = location_rows_ * loc;
-  for (Index i = 0; i < n_; ++i) work->eta(i) = work->location_fitted(location_group_[i]) + offset_[i];
+  for (Index i = 0; i < n_; ++i) work->eta(i) = work->location_fitted(layout_.location_group_of()[static_cast<std::size_t>(i)]) + offset_[static_cast<std::size_t>(i)];
 
   // Scale: method of moments per scale group, r = Σμ² / Σ((y − μ)² − μ)
   // (Var = μ + μ²/r), clipped to [kMinInitialSize, kMaxInitialSize].
@@ -110,8 +92,8 @@ bool Initializer::Initialize(const double* y, double* theta_location, double* th
   for (Index i = 0; i < n_; ++i) {
     const double mu = std::exp(work->eta(i));
     const double residual = y[i] - mu;
-    work->scale_numerator(scale_group_[i]) += mu * mu;
-    work->scale_denominator(scale_group_[i]) += residual * residual - mu;
+    work->scale_numerator(layout_.scale_group_of()[static_cast<std::size_t>(i)]) += mu * mu;
+    work->scale_denominator(layout_.scale_group_of()[static_cast<std::size_t>(i)]) += residual * residual - mu;
   }
   for (Eigen::Index h = 0; h < work->scale_log_size.size(); ++h) {
     const double numerator = work->scale_numerator(h);

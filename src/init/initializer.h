@@ -17,7 +17,7 @@
 
 #include <Eigen/Dense>
 
-#include "nbglm/model.h"
+#include "model/observation_layout.h"
 
 namespace nbglm {
 
@@ -34,9 +34,10 @@ class Initializer {
   static constexpr double kMinInitialSize = 1e-2;
   static constexpr double kMaxInitialSize = 1e6;
 
-  // Groups the observations of both reduced designs; `offset` (log size
-  // factors, length n) decides whether the exact location solution applies.
-  Initializer(const NbGlmModel& model, const std::vector<double>& offset);
+  // The observation groups of both reduced designs, with the offsets (log
+  // size factors), which decide whether the exact location solution applies.
+  // `layout` must outlive this object.
+  explicit Initializer(const ObservationLayout& layout);
 
   InitWorkspace MakeWorkspace() const;
 
@@ -49,10 +50,9 @@ class Initializer {
   bool location_can_be_exact() const { return location_can_be_exact_; }
 
  private:
+  const ObservationLayout& layout_;
   Index n_ = 0;
-  const std::vector<double>& offset_;
-  std::vector<Index> location_group_;  // observation → location group
-  std::vector<Index> scale_group_;     // observation → scale group
+  std::vector<double> offset_;  // o_i in original observation order
   Eigen::VectorXd location_group_sum_s_;
   // θ = solver · (log group means): M⁻¹ when saturated, else (MᵀWM)⁻¹MᵀW.
   Eigen::MatrixXd location_solver_;

@@ -59,7 +59,7 @@ using NoThrowPolicy = boost::math::policies::policy<
     boost::math::policies::underflow_error<boost::math::policies::ignore_error>,
     boost::math::policies::evaluation_error<boost::math::policies::ignore_error>>;
 
-constexpr long double kHalfLog2Pi = 0.918938533204672741780329736405617639861L;
+constexpr long double kHalfLog2PiL = 0.918938533204672741780329736405617639861L;
 
 // Bernoulli numbers B_2, B_4, …, B_26.
 constexpr int kNumBernoulli = 13;
@@ -72,36 +72,6 @@ constexpr long double kBernoulli[kNumBernoulli] = {
 // Below this r the asymptotic series (error ~ e^{−2πr} at best) is not used.
 // At r = 10 the 13 terms reach ~1e-19 relative.
 constexpr double kAsymptoticMinR = 10.0;
-
-// Σ_{j≥0} v2^j/(2j+3) for 0 ≤ v2 ≤ 1/9: the tail of atanh, in
-// log1p(t) = 2·atanh(v) = 2v + 2v³·S(v²), v = t/(2+t).
-double AtanhTailSeries(double v2) {
-  // 1/(2j+3), j = 0…18: at v2 = 1/9 the j = 18 term is < 2^-58 of the sum.
-  constexpr double kReciprocal[19] = {
-      1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13, 1.0 / 15,
-      1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23, 1.0 / 25, 1.0 / 27, 1.0 / 29,
-      1.0 / 31, 1.0 / 33, 1.0 / 35, 1.0 / 37, 1.0 / 39};
-  double sum = kReciprocal[0];
-  double power = 1.0;
-  for (int j = 1; j < 19; ++j) {
-    power *= v2;
-    const double term = power * kReciprocal[j];
-    sum += term;
-    if (term <= 0x1p-56) break;  // sum ≥ ⅓, so the rest is below ulp/8
-  }
-  return sum;
-}
-
-// t − log1p(t) for t ∈ (−½, 1): with v = t/(2+t) ∈ (−⅓, ⅓), t − 2v = t·v, so
-// t − log1p(t) = t·v − 2v³·S(v²). Both terms have the sign making the result
-// positive (for v > 0 the second is < 7% of the first): no cancellation.
-double TMinusLog1pSeries(double t) {
-  const double v = t / (2.0 + t);
-  const double v2 = v * v;
-  return t * v - 2.0 * v * v2 * AtanhTailSeries(v2);
-}
-
-bool InSeriesRange(double t) { return t > -0.5 && t < 1.0; }
 
 // φ(x) = ψ(x) − log x and χ(x) = ψ₁(x) − 1/x for x ≥ kAsymptoticMinR:
 //   φ(x) = −1/(2x) − Σ_k B_2k/(2k)·x^{−2k},   χ(x) = 1/(2x²) + Σ_k B_2k·x^{−2k−1}.
@@ -139,18 +109,6 @@ void PhiChiLongDouble(long double x, long double* phi, long double* chi) {
 
 }  // namespace
 
-double Log1pmx(double t) {
-  if (InSeriesRange(t)) return -TMinusLog1pSeries(t);
-  return std::log1p(t) - t;
-}
-
-double DevianceTerm(double x, double t, double log1p_t) {
-  if (InSeriesRange(t)) return x * TMinusLog1pSeries(t);
-  // |t| ≥ ½: t − log1p(t) ≥ 0.09·max(1, |t|) so the difference loses at most
-  // a few bits; log1p_t comes from the caller, accurate even when 1 + t ≪ 1.
-  return x * (t - log1p_t);
-}
-
 double StirlingError(double x) {
   if (x >= kAsymptoticMinR) {
     // Σ_k B_2k/(2k(2k−1))·x^{1−2k}; 10 terms give < 1e-17 relative at x = 10.
@@ -177,164 +135,118 @@ double StirlingError(double x) {
   // absolute error is ~1e-17 after rounding to double.
   const long double xl = x;
   return static_cast<double>(boost::math::lgamma(xl + 1, NoThrowPolicy()) -
-                             (xl + 0.5L) * std::log(xl) + xl - kHalfLog2Pi);
+                             (xl + 0.5L) * std::log(xl) + xl - kHalfLog2PiL);
 }
-
-ScaledPsiDifferences ComputeScaledPsiDifferences(double y, double r) {
-  if (y == 0) return {0.0, 0.0};  // exact: both differences vanish
-  if (r >= kAsymptoticMinR) {
-    // With D_k = (r/(r+y))^{2k} − 1, from the series for φ, χ and
-    // K(x) = φ(x) + x·χ(x) = Σ_k B_2k·(2k−1)/(2k)·x^{−2k}:
-    //   r·[φ(r+y) − φ(r)] = y/(2(r+y)) − Σ_k B_2k/(2k)·r^{1−2k}·D_k
-    //   v = r·[K(r+y) − K(r)] − r·y·χ(r+y)
-    //     = Σ_k B_2k(2k−1)/(2k)·r^{1−2k}·D_k − r·y·χ(r+y).
-    // (v = r·[φ(r+y) + r·χ(r+y)] − r·K(r) and φ + rχ = K(x) − y·χ at x = r+y.)
-    // D_k is built by the recurrence D_k = D_{k−1}·u + D_1 with u = (r/(r+y))²
-    // and D_1 = −y(2r+y)/(r+y)²; all terms share the sign of D_1, so each D_k
-    // is accurate also for y ≪ r, where D_k ≈ −2k·y/r (no expm1 needed).
-    const double sum_ry = r + y;
-    const double a = y / sum_ry;   // y/(r+y)
-    const double b = r / sum_ry;   // r/(r+y)
-    const double u = b * b;
-    const double d1 = -a * (1.0 + b);
-    const double inv_r2 = 1.0 / (r * r);
-    double d = d1;
-    double power = 1.0 / r;  // r^{1−2k}
-    double sum_phi = 0.0;
-    double sum_k = 0.0;
-    for (int k = 0; k < kNumBernoulli; ++k) {
-      const double bern = static_cast<double>(kBernoulli[k]);
-      const double two_k = 2.0 * (k + 1);
-      sum_phi += (bern / two_k) * power * d;
-      sum_k += (bern * (two_k - 1.0) / two_k) * power * d;
-      // Relative size of this term in the worst case (y ≫ r, where
-      // v ≈ −1/(12r)) is 12·|B_2k|·r^{2−2k}; later terms are smaller still.
-      if (12.0 * std::fabs(bern) * power * r < 0x1p-56) break;
-      d = d * u + d1;
-      power *= inv_r2;
-    }
-    return {0.5 * a - sum_phi, sum_k - r * y * ChiAsymptotic(sum_ry)};
-  }
-  // r < 10: long double. r·φ(r) and K(r) are evaluated through 1 + r, where
-  // the poles of ψ(r) ≈ −1/r and ψ₁(r) ≈ 1/r² cancel analytically:
-  //   r·φ(r) = r·ψ(1+r) − 1 − r·log r,   K(r) = ψ(1+r) + r·ψ₁(1+r) − log r − 1.
-  using LD = long double;
-  const LD rl = r;
-  const LD psi = boost::math::digamma(1 + rl, NoThrowPolicy());
-  const LD tri = boost::math::trigamma(1 + rl, NoThrowPolicy());
-  const LD log_r = std::log(rl);
-  const LD r_phi_r = rl * psi - 1 - rl * log_r;
-  const LD k_r = psi + rl * tri - log_r - 1;
-  LD phi_x = 0;
-  LD chi_x = 0;
-  PhiChiLongDouble(rl + static_cast<LD>(y), &phi_x, &chi_x);
-  const LD r_dphi = rl * phi_x - r_phi_r;
-  const LD v = rl * (phi_x + rl * chi_x - k_r);
-  return {static_cast<double>(r_dphi), static_cast<double>(v)};
-}
-
-}  // namespace nb_detail
 
 namespace {
 
-// Quantities shared by ℓ and the ζ-derivatives of one observation.
-struct Common {
-  double mu;
-  double r;
-  double p;        // r/(r+μ)
-  double q;        // μ/(r+μ)
-  double w;        // (y−μ)/(r+μ)
-  double log1p_w;  // log((r+y)/(r+μ))
-  double bd0_r;    // r·(w − log1p w) ≥ 0
-};
-
-Common ComputeCommon(double y, double eta, double zeta) {
-  Common c;
-  c.mu = std::exp(eta);
-  c.r = std::exp(zeta);
-  NbProbabilities(c.mu, c.r, eta, zeta, &c.p, &c.q);
-  // y − μ and r + μ each round once: w is accurate to ~1.5 ulp relative.
-  c.w = (y - c.mu) / (c.r + c.mu);
-  // Near w = −1 (μ ≫ r, y) 1 + w must not be formed from w: use the ratio
-  // (2 roundings), or, should it underflow, the difference of the logs.
-  if (c.w > -0.5) {
-    c.log1p_w = std::log1p(c.w);
-  } else {
-    const double ratio = (c.r + y) / (c.r + c.mu);
-    const double log_r_plus_mu =
-        std::max(eta, zeta) + nb_detail::Softplus(-std::fabs(eta - zeta));
-    c.log1p_w = ratio >= std::numeric_limits<double>::min() ? std::log(ratio)
-                                                            : std::log(c.r + y) - log_r_plus_mu;
+// ComputeScaledPsiDifferences for r ≥ kAsymptoticMinR, y > 0.
+ScaledPsiDifferences AsymptoticPsiDifferences(double y, double r) {
+  // With D_k = (r/(r+y))^{2k} − 1, from the series for φ, χ and
+  // K(x) = φ(x) + x·χ(x) = Σ_k B_2k·(2k−1)/(2k)·x^{−2k}:
+  //   r·[φ(r+y) − φ(r)] = y/(2(r+y)) − Σ_k B_2k/(2k)·r^{1−2k}·D_k
+  //   v = r·[K(r+y) − K(r)] − r·y·χ(r+y)
+  //     = Σ_k B_2k(2k−1)/(2k)·r^{1−2k}·D_k − r·y·χ(r+y).
+  // (v = r·[φ(r+y) + r·χ(r+y)] − r·K(r) and φ + rχ = K(x) − y·χ at x = r+y.)
+  // D_k is built by the recurrence D_k = D_{k−1}·u + D_1 with u = (r/(r+y))²
+  // and D_1 = −y(2r+y)/(r+y)²; all terms share the sign of D_1, so each D_k
+  // is accurate also for y ≪ r, where D_k ≈ −2k·y/r (no expm1 needed).
+  const double sum_ry = r + y;
+  const double a = y / sum_ry;   // y/(r+y)
+  const double b = r / sum_ry;   // r/(r+y)
+  const double u = b * b;
+  const double d1 = -a * (1.0 + b);
+  const double inv_r2 = 1.0 / (r * r);
+  double d = d1;
+  double power = 1.0 / r;  // r^{1−2k}
+  double sum_phi = 0.0;
+  double sum_k = 0.0;
+  for (int k = 0; k < kNumBernoulli; ++k) {
+    const double bern = static_cast<double>(kBernoulli[k]);
+    const double two_k = 2.0 * (k + 1);
+    sum_phi += (bern / two_k) * power * d;
+    sum_k += (bern * (two_k - 1.0) / two_k) * power * d;
+    // Relative size of this term in the worst case (y ≫ r, where
+    // v ≈ −1/(12r)) is 12·|B_2k|·r^{2−2k}; later terms are smaller still.
+    if (12.0 * std::fabs(bern) * power * r < 0x1p-56) break;
+    d = d * u + d1;
+    power *= inv_r2;
   }
-  c.bd0_r = nb_detail::DevianceTerm(c.r, c.w, c.log1p_w);
-  return c;
-}
-
-double LogLikelihoodFrom(double y, double eta, double zeta, const Common& c) {
-  if (y == 0) {
-    // ℓ = r·ζ − r·log(r+μ) = −r·log1p(μ/r), exactly (lgamma terms cancel).
-    // μ/r by division (2 roundings) rather than e^{η−ζ}, whose argument
-    // carries an absolute rounding error ~ulp(η − ζ).
-    const double ratio = c.mu / c.r;
-    return std::isfinite(ratio) ? -c.r * std::log1p(ratio)
-                                : -c.r * nb_detail::Softplus(eta - zeta);
-  }
-  // Second deviance term: x = y, t = M/y − 1 = r(μ−y)/(y(r+μ)) = −w·r/y.
-  const double t2 = -c.w * (c.r / y);
-  // 1 + t2 = μ(r+y)/(y(r+μ)); form its log from logs when 1 + t2 ≪ 1.
-  const double log1p_t2 = t2 > -0.5 ? std::log1p(t2) : eta - std::log(y) + c.log1p_w;
-  const double bd0_y = nb_detail::DevianceTerm(y, t2, log1p_t2);
-  const double stirling = nb_detail::StirlingError(c.r + y) - nb_detail::StirlingError(c.r) -
-                          nb_detail::StirlingError(y);
-  return stirling - static_cast<double>(nb_detail::kHalfLog2Pi) -
-         0.5 * (std::log(y) + std::log1p(y / c.r)) - c.bd0_r - bd0_y;
-}
-
-NbScaleTerms ScaleTermsFrom(double y, const Common& c) {
-  NbScaleTerms t;
-  if (y == 1.0 && c.mu <= c.r) {
-    // y = 1: ψ(1+r) − ψ(r) = 1/r and ψ₁(1+r) − ψ₁(r) = −1/r² exactly, so
-    // ℓ = ζ + r·log p + log q and, with x = μ/r ≤ 1,
-    //   ∂ℓ/∂ζ = (1−μ)·q − r·log1pmx(x),  ∂²ℓ/∂ζ² = −r·log1pmx(x) − q·(μq + p).
-    // The general form below would subtract r_dphi ≈ bd0(r, w) ≈ 1/(2r) to
-    // leave O(μ/r), losing all digits as μ → 0.
-    const double r_log1pmx = c.r * nb_detail::Log1pmx(c.mu / c.r);
-    t.d_zeta = (1.0 - c.mu) * c.q - r_log1pmx;
-    t.d2_zeta = -r_log1pmx - c.q * (c.mu * c.q + c.p);
-    return t;
-  }
-  const nb_detail::ScaledPsiDifferences psi = nb_detail::ComputeScaledPsiDifferences(y, c.r);
-  t.d_zeta = psi.r_dphi - c.bd0_r;  // eq. (6), regrouped (see top of file)
-  // −bd0(r, w) + r·w²·r/(r+y), the μ-dependent part of eq. (7).
-  double mu_part;
-  if (c.w < 1.0) {
-    mu_part = -c.bd0_r + c.r * c.w * c.w * (c.r / (c.r + y));
-  } else {
-    const double f = (c.p * (c.r + 2.0 * c.mu) + c.q * y) / (c.r + y);
-    mu_part = c.r * (c.log1p_w - c.w * f);
-  }
-  t.d2_zeta = mu_part + psi.v;  // eq. (7)
-  return t;
+  return {0.5 * a - sum_phi, sum_k - r * y * ChiAsymptotic(sum_ry)};
 }
 
 }  // namespace
 
-double NbLogLikelihood(double y, double eta, double zeta) {
-  return LogLikelihoodFrom(y, eta, zeta, ComputeCommon(y, eta, zeta));
+SizeTerms ComputeSizeTerms(double r) {
+  SizeTerms size;
+  size.r = r;
+  size.stirling_r = StirlingError(r);
+  if (r < kAsymptoticMinR) {
+    // r < 10: long double. r·φ(r) and K(r) are evaluated through 1 + r, where
+    // the poles of ψ(r) ≈ −1/r and ψ₁(r) ≈ 1/r² cancel analytically:
+    //   r·φ(r) = r·ψ(1+r) − 1 − r·log r,   K(r) = ψ(1+r) + r·ψ₁(1+r) − log r − 1.
+    using LD = long double;
+    const LD rl = r;
+    const LD psi = boost::math::digamma(1 + rl, NoThrowPolicy());
+    const LD tri = boost::math::trigamma(1 + rl, NoThrowPolicy());
+    const LD log_r = std::log(rl);
+    size.r_phi_r = rl * psi - 1 - rl * log_r;
+    size.k_r = psi + rl * tri - log_r - 1;
+  }
+  return size;
 }
 
-NbScaleTerms NbScaleDerivatives(double y, double eta, double zeta) {
-  return ScaleTermsFrom(y, ComputeCommon(y, eta, zeta));
+namespace {
+
+ScaledPsiDifferences PsiDifferences(double y, const SizeTerms& size) {
+  if (y == 0) return {0.0, 0.0};  // exact: both differences vanish
+  const double r = size.r;
+  if (r >= kAsymptoticMinR) return AsymptoticPsiDifferences(y, r);
+  using LD = long double;
+  const LD rl = r;
+  LD phi_x = 0;
+  LD chi_x = 0;
+  PhiChiLongDouble(rl + static_cast<LD>(y), &phi_x, &chi_x);
+  const LD r_dphi = rl * phi_x - size.r_phi_r;
+  const LD v = rl * (phi_x + rl * chi_x - size.k_r);
+  return {static_cast<double>(r_dphi), static_cast<double>(v)};
+}
+
+}  // namespace
+
+ScaledPsiDifferences ComputeScaledPsiDifferences(double y, double r) {
+  return PsiDifferences(y, ComputeSizeTerms(r));
+}
+
+}  // namespace nb_detail
+
+NbCountTerms NbCountTermsFor(double y, double stirling_y, const nb_detail::SizeTerms& size) {
+  NbCountTerms count;
+  if (y == 0) return count;  // ℓ = −r·log1p(μ/r) has no count-only part
+  const double r = size.r;
+  // Saddle-point form of ℓ (top of file) without its two deviance terms.
+  const double stirling = nb_detail::StirlingError(r + y) - size.stirling_r - stirling_y;
+  count.loglik = stirling - nb_detail::kHalfLog2Pi - 0.5 * (std::log(y) + std::log1p(y / r));
+  const nb_detail::ScaledPsiDifferences psi = nb_detail::PsiDifferences(y, size);
+  count.r_dphi = psi.r_dphi;
+  count.v = psi.v;
+  return count;
+}
+
+NbCountTerms NbCountTermsFor(double y, double r) {
+  if (y == 0) return NbCountTerms();
+  return NbCountTermsFor(y, nb_detail::StirlingError(y), nb_detail::ComputeSizeTerms(r));
 }
 
 NbTerms NbEvaluate(double y, double eta, double zeta) {
-  const Common c = ComputeCommon(y, eta, zeta);
-  NbTerms t;
-  t.loglik = LogLikelihoodFrom(y, eta, zeta, c);
-  t.location = NbLocationDerivatives(y, eta, zeta);
-  t.scale = ScaleTermsFrom(y, c);
-  return t;
+  const double mu = std::exp(eta);
+  const double r = std::exp(zeta);
+  return NbObservationTerms(y, mu, r, eta, zeta, NbCountTermsFor(y, r));
 }
+
+double NbLogLikelihood(double y, double eta, double zeta) { return NbEvaluate(y, eta, zeta).loglik; }
+
+NbScaleTerms NbScaleDerivatives(double y, double eta, double zeta) { return NbEvaluate(y, eta, zeta).scale; }
 
 double NegativeBinomial::LogLikelihood(const double* y, const double* eta, const double* zeta,
                                        Index n) const {
@@ -355,27 +267,15 @@ double NegativeBinomial::LogLikelihood(const double* y, const double* eta, const
 
 void NegativeBinomial::Evaluate(const double* y, const double* eta, const double* zeta, Index n,
                                 const PointwiseTerms& out) const {
-  const bool want_location = out.d_eta != nullptr || out.d2_eta != nullptr ||
-                             out.fisher_eta != nullptr || out.d2_eta_zeta != nullptr;
-  const bool want_scale = out.d_zeta != nullptr || out.d2_zeta != nullptr;
-  const bool want_common = want_scale || out.loglik != nullptr;
   for (Index i = 0; i < n; ++i) {
-    if (want_location) {
-      const NbLocationTerms t = NbLocationDerivatives(y[i], eta[i], zeta[i]);
-      if (out.d_eta != nullptr) out.d_eta[i] = t.d_eta;
-      if (out.d2_eta != nullptr) out.d2_eta[i] = t.d2_eta;
-      if (out.fisher_eta != nullptr) out.fisher_eta[i] = t.fisher_eta;
-      if (out.d2_eta_zeta != nullptr) out.d2_eta_zeta[i] = t.d2_eta_zeta;
-    }
-    if (want_common) {
-      const Common c = ComputeCommon(y[i], eta[i], zeta[i]);
-      if (out.loglik != nullptr) out.loglik[i] = LogLikelihoodFrom(y[i], eta[i], zeta[i], c);
-      if (want_scale) {
-        const NbScaleTerms t = ScaleTermsFrom(y[i], c);
-        if (out.d_zeta != nullptr) out.d_zeta[i] = t.d_zeta;
-        if (out.d2_zeta != nullptr) out.d2_zeta[i] = t.d2_zeta;
-      }
-    }
+    const NbTerms t = NbEvaluate(y[i], eta[i], zeta[i]);
+    if (out.loglik != nullptr) out.loglik[i] = t.loglik;
+    if (out.d_eta != nullptr) out.d_eta[i] = t.location.d_eta;
+    if (out.d2_eta != nullptr) out.d2_eta[i] = t.location.d2_eta;
+    if (out.fisher_eta != nullptr) out.fisher_eta[i] = t.location.fisher_eta;
+    if (out.d2_eta_zeta != nullptr) out.d2_eta_zeta[i] = t.location.d2_eta_zeta;
+    if (out.d_zeta != nullptr) out.d_zeta[i] = t.scale.d_zeta;
+    if (out.d2_zeta != nullptr) out.d2_zeta[i] = t.scale.d2_zeta;
   }
 }
 
