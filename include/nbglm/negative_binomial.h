@@ -157,8 +157,10 @@ struct NbCountTerms {
   // st(r+y) − st(r) − st(y) − ½·log(2πy) − ½·log1p(y/r): ℓ + bd0(r, w) +
   // bd0(y, ·) in the saddle-point form of negative_binomial.cc.
   double loglik = 0.0;
-  double r_dphi = 0.0;  // r·[φ(y+r) − φ(r)] (nb_detail::ScaledPsiDifferences)
-  double v = 0.0;       // r_dphi + r²·[χ(y+r) − χ(r)]
+  double r_dphi = 0.0;          // r·[φ(y+r) − φ(r)] (nb_detail::ScaledPsiDifferences)
+  double v = 0.0;               // r_dphi + r²·[χ(y+r) − χ(r)]
+  double r_over_y = 0.0;        // r/y
+  double r_over_r_plus_y = 0.0;  // r/(r+y)
 };
 
 // Count terms of (y, r) from the size terms of r and st(y) =
@@ -210,11 +212,23 @@ inline NbLocationTerms NbLocationDerivatives(double y, double eta, double zeta) 
 inline NbTerms NbObservationTerms(double y, double mu, double r, double eta, double zeta,
                                   const NbCountTerms& count) {
   NbTerms t;
-  double p = 0.0;
-  double q = 0.0;
-  NbProbabilities(mu, r, eta, zeta, &p, &q);
-  t.location = NbLocationTermsFrom(y, mu, r, p, q);
+  // One division: p = r/(r+μ), q = μ/(r+μ), w = (y−μ)/(r+μ) and y/(r+μ) all
+  // from 1/(r+μ) (each to ~2 ulp). Should r + μ overflow, p and q come from
+  // logistic functions of ζ − η instead (NbProbabilities).
+  const double sum = r + mu;
+  double inverse_sum = 1.0 / sum;
+  double p = r * inverse_sum;
+  double q = mu * inverse_sum;
+  if (!std::isfinite(sum)) {
+    NbProbabilities(mu, r, eta, zeta, &p, &q);
+    inverse_sum = 0.0;  // the terms it scales vanish in that limit
+  }
+  const double fisher = mu <= r ? mu * p : r * q;  // rμ/(r+μ), eq. (5)
+  t.location.fisher_eta = fisher;
+  t.location.d_eta = p * (y - mu);  // r(y−μ)/(r+μ)
+  t.location.d2_eta_zeta = q * t.location.d_eta;
   if (y == 0) {
+    t.location.d2_eta = -fisher * p;
     // w = −q. In the series range (q < ½): bd0(r, −q) = r·S with
     // S = −q − log p ≥ 0, so ℓ = r·log p = −(rq + bd0) is a sum of two
     // negative terms and no logarithm is needed; rq = rμ/(r+μ) is fisher_eta.
@@ -223,7 +237,7 @@ inline NbTerms NbObservationTerms(double y, double mu, double r, double eta, dou
     double bd0_r;
     if (nb_detail::InSeriesRange(w)) {
       bd0_r = r * nb_detail::TMinusLog1pSeries(w);
-      t.loglik = -(t.location.fisher_eta + bd0_r);
+      t.loglik = -(fisher + bd0_r);
     } else {
       const double ratio = mu / r;
       const double log1p_ratio = std::isfinite(ratio) ? std::log1p(ratio) : nb_detail::Softplus(eta - zeta);
@@ -234,24 +248,32 @@ inline NbTerms NbObservationTerms(double y, double mu, double r, double eta, dou
     t.scale.d2_zeta = -bd0_r + r * (w * w);  // eq. (7): v = 0, r/(r+y) = 1
     return t;
   }
-  // y − μ and r + μ each round once: w is accurate to ~1.5 ulp relative.
-  const double w = (y - mu) / (r + mu);
-  // Near w = −1 (μ ≫ r, y) 1 + w must not be formed from w: use the ratio
-  // (2 roundings), or, should it underflow, the difference of the logs.
-  double log1p_w;
-  if (w > -0.5) {
-    log1p_w = std::log1p(w);
-  } else {
+  t.location.d2_eta = -fisher * (p + y * inverse_sum);  // (r+y)/(r+μ) = p + y/(r+μ)
+  // y − μ rounds once, then the product: w is accurate to ~2 ulp relative.
+  const double w = (y - mu) * inverse_sum;
+  // log1p(w) is needed only outside the series range of bd0 (and for w ≥ 1
+  // in eq. (7), or to form log1p(t2) below). Near w = −1 (μ ≫ r, y), 1 + w
+  // must not be formed from w: use the ratio (2 roundings), or, should it
+  // underflow, the difference of the logs.
+  const auto log1p_w_of = [&]() {
+    if (w > -0.5) return std::log1p(w);
     const double ratio = (r + y) / (r + mu);
     const double log_r_plus_mu = std::max(eta, zeta) + nb_detail::Softplus(-std::fabs(eta - zeta));
-    log1p_w = ratio >= std::numeric_limits<double>::min() ? std::log(ratio) : std::log(r + y) - log_r_plus_mu;
-  }
-  const double bd0_r = nb_detail::DevianceTerm(r, w, log1p_w);
+    return ratio >= std::numeric_limits<double>::min() ? std::log(ratio) : std::log(r + y) - log_r_plus_mu;
+  };
+  const bool w_in_series = nb_detail::InSeriesRange(w);
+  const double log1p_w = w_in_series ? 0.0 : log1p_w_of();  // unused in the series range
+  const double bd0_r = w_in_series ? r * nb_detail::TMinusLog1pSeries(w) : r * (w - log1p_w);
   // ℓ: second deviance term with x = y, t = M/y − 1 = r(μ−y)/(y(r+μ)) = −w·r/y;
   // 1 + t2 = μ(r+y)/(y(r+μ)), its log formed from logs when 1 + t2 ≪ 1.
-  const double t2 = -w * (r / y);
-  const double log1p_t2 = t2 > -0.5 ? std::log1p(t2) : eta - std::log(y) + log1p_w;
-  const double bd0_y = nb_detail::DevianceTerm(y, t2, log1p_t2);
+  const double t2 = -w * count.r_over_y;
+  double bd0_y;
+  if (nb_detail::InSeriesRange(t2)) {
+    bd0_y = y * nb_detail::TMinusLog1pSeries(t2);
+  } else {
+    const double log1p_t2 = t2 > -0.5 ? std::log1p(t2) : eta - std::log(y) + (w_in_series ? log1p_w_of() : log1p_w);
+    bd0_y = y * (t2 - log1p_t2);
+  }
   t.loglik = count.loglik - bd0_r - bd0_y;
   if (y == 1.0 && mu <= r) {
     // y = 1: ψ(1+r) − ψ(r) = 1/r and ψ₁(1+r) − ψ₁(r) = −1/r² exactly, so
@@ -270,7 +292,7 @@ inline NbTerms NbObservationTerms(double y, double mu, double r, double eta, dou
   // r·[log1p(w) − w·F], F = (p·(r+2μ) + q·y)/(r+y).
   double mu_part;
   if (w < 1.0) {
-    mu_part = -bd0_r + r * w * w * (r / (r + y));
+    mu_part = -bd0_r + r * w * w * count.r_over_r_plus_y;
   } else {
     const double f = (p * (r + 2.0 * mu) + q * y) / (r + y);
     mu_part = r * (log1p_w - w * f);

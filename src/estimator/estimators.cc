@@ -83,6 +83,57 @@ BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOp
   return result;
 }
 
+// A scale beyond its bounds and still heading out, the location converged.
+// r → ∞ (the Poisson limit) and r → 0 are approached only asymptotically:
+// each Newton step moves ζ by about 1 and gains ℓ ∝ e^{−|ζ|}, which stays
+// above function_tolerance well past max_size. When every scale group is
+// beyond [min_size, max_size] and the scale gradient pushes each further
+// out, the estimate is at the bound: what is left is the location, which
+// depends on r there only through O(μ/r), so the fit stops as at_bound once
+// the location block meets the stopping rules. (With some scale groups
+// inside the bounds their parameters must still converge; then only the
+// stall rule below applies.)
+bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* theta, double loglik,
+                                       bool train_location, const FitOptions& options, EstimatorWorkspace* work) {
+  const Index q = work->q;
+  const Index q_s = work->q_s;
+  if (q_s == 0) return false;
+  const RowMajorMatrixXd& z = problem.layout().scale_rows();
+  const double log_min = std::log(options.min_size);
+  const double log_max = std::log(options.max_size);
+  for (Index h = 0; h < z.rows(); ++h) {
+    double beta = 0.0;
+    double outward = 0.0;  // d β_h / dt along the scale gradient
+    for (Index j = 0; j < q_s; ++j) {
+      beta += z(h, j) * theta[q + j];
+      outward += z(h, j) * work->gradient(q + j);
+    }
+    const bool beyond_max = beta > log_max && outward > 0.0;
+    const bool beyond_min = beta < log_min && outward < 0.0;
+    if (!beyond_max && !beyond_min) return false;
+  }
+  if (!train_location || q == 0) return true;
+  // The stopping rules of HasConverged on the location block.
+  EstimatorWorkspace& w = *work;
+  auto g = w.gradient.head(q);
+  w.information.topLeftCorner(q, q) = -w.hessian.topLeftCorner(q, q);
+  w.cholesky.compute(w.information.topLeftCorner(q, q));
+  if (w.cholesky.info() != Eigen::Success) return false;
+  w.step.head(q) = w.cholesky.solve(g);
+  const double decrement = g.dot(w.step.head(q));
+  if (!(decrement >= 0.0) || !std::isfinite(decrement)) return false;
+  const double tolerance = options.function_tolerance * (1.0 + std::abs(loglik));
+  if (0.5 * decrement > tolerance) return false;
+  // (The last step's |Δℓ| is not asked: the scale's own steps keep moving ℓ.)
+  for (Index j = 0; j < q; ++j) {
+    w.diagonal.head(q).setZero();
+    w.diagonal(j) = 1.0;
+    const double inverse_jj = w.cholesky.solve(w.diagonal.head(q))(j);
+    if (std::abs(g(j)) * std::sqrt(std::max(inverse_jj, 0.0)) > options.gradient_tolerance) return false;
+  }
+  return true;
+}
+
 // Past a bound the information is (numerically) singular in the direction of
 // the bound, so HasConverged cannot hold; the fit stops there as at_bound once
 // the log-likelihood no longer moves (last |Δℓ| within function_tolerance).
@@ -114,7 +165,8 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
       outcome.status = FeatureStatus::kConverged;
       return outcome;
     }
-    if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work)) {
+    if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
+        ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work)) {
       outcome.status = FeatureStatus::kAtBound;
       return outcome;
     }
@@ -228,7 +280,8 @@ EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta_data, bool train
       outcome.status = FeatureStatus::kConverged;
       return outcome;
     }
-    if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work)) {
+    if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
+        ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work)) {
       outcome.status = FeatureStatus::kAtBound;
       return outcome;
     }

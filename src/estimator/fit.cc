@@ -243,7 +243,8 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
 
   const auto start = std::chrono::steady_clock::now();
   const ObservationLayout layout(model, offset);
-  const Initializer initializer(layout);
+  // Not overdispersed at the start: r just beyond max_size (see Initializer).
+  const Initializer initializer(layout, 2.0 * options.max_size);
   std::atomic<Index> next{0};
   std::atomic<Index> done{0};
   constexpr Index kChunk = 16;

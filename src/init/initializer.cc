@@ -20,7 +20,8 @@ Eigen::MatrixXd GroupSolver(const Eigen::MatrixXd& distinct, const Eigen::Vector
 
 }  // namespace
 
-Initializer::Initializer(const ObservationLayout& layout) : layout_(layout), n_(layout.num_observations()) {
+Initializer::Initializer(const ObservationLayout& layout, double underdispersed_size)
+    : layout_(layout), n_(layout.num_observations()), underdispersed_size_(underdispersed_size) {
   const Eigen::MatrixXd location_rows = layout.location_rows();
   const Eigen::MatrixXd scale_rows = layout.scale_rows();
   location_solver_ = GroupSolver(location_rows, layout.location_group_sizes());
@@ -86,7 +87,9 @@ bool Initializer::Initialize(const double* y, double* theta_location, double* th
   for (Index i = 0; i < n_; ++i) work->eta(i) = work->location_fitted(layout_.location_group_of()[static_cast<std::size_t>(i)]) + offset_[static_cast<std::size_t>(i)];
 
   // Scale: method of moments per scale group, r = Σμ² / Σ((y − μ)² − μ)
-  // (Var = μ + μ²/r), clipped to [kMinInitialSize, kMaxInitialSize].
+  // (Var = μ + μ²/r), clipped to [kMinInitialSize, kMaxInitialSize]; a group
+  // that shows no overdispersion (denominator ≤ 0) starts at
+  // underdispersed_size_.
   work->scale_numerator.setZero();
   work->scale_denominator.setZero();
   for (Index i = 0; i < n_; ++i) {
@@ -98,9 +101,12 @@ bool Initializer::Initialize(const double* y, double* theta_location, double* th
   for (Eigen::Index h = 0; h < work->scale_log_size.size(); ++h) {
     const double numerator = work->scale_numerator(h);
     const double denominator = work->scale_denominator(h);
-    double size = denominator > 0.0 ? numerator / denominator : kMaxInitialSize;
-    if (!std::isfinite(size)) size = kMaxInitialSize;
-    size = std::clamp(size, kMinInitialSize, kMaxInitialSize);
+    double size = underdispersed_size_;
+    if (denominator > 0.0) {
+      size = numerator / denominator;
+      if (!std::isfinite(size)) size = kMaxInitialSize;
+      size = std::clamp(size, kMinInitialSize, kMaxInitialSize);
+    }
     work->scale_log_size(h) = std::log(size);
   }
   Eigen::Map<Eigen::VectorXd> scale(theta_scale, scale_solver_.rows());

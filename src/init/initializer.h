@@ -37,7 +37,11 @@ class Initializer {
   // The observation groups of both reduced designs, with the offsets (log
   // size factors), which decide whether the exact location solution applies.
   // `layout` must outlive this object.
-  explicit Initializer(const ObservationLayout& layout);
+  // `underdispersed_size`: the start of r in a scale group whose counts are
+  // not overdispersed (method-of-moments denominator ≤ 0), where the MLE is
+  // almost always r = ∞ (the Poisson limit): the fit's max_size bound, or
+  // beyond it, so that such features reach their bound at once.
+  explicit Initializer(const ObservationLayout& layout, double underdispersed_size = kMaxInitialSize);
 
   InitWorkspace MakeWorkspace() const;
 
@@ -59,6 +63,7 @@ class Initializer {
   Eigen::MatrixXd location_rows_;  // distinct rows M of X̃ (groups × q)
   Eigen::MatrixXd scale_solver_;
   bool location_can_be_exact_ = false;
+  double underdispersed_size_ = kMaxInitialSize;
 };
 
 }  // namespace nbglm

@@ -230,6 +230,8 @@ NbCountTerms NbCountTermsFor(double y, double stirling_y, const nb_detail::SizeT
   const nb_detail::ScaledPsiDifferences psi = nb_detail::PsiDifferences(y, size);
   count.r_dphi = psi.r_dphi;
   count.v = psi.v;
+  count.r_over_y = r / y;
+  count.r_over_r_plus_y = r / (r + y);
   return count;
 }
 
