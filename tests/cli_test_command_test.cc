@@ -154,7 +154,7 @@ TEST_F(CliTestCommandTest, ReadFitOutputsRestoresTheFit) {
     }
   }
   EXPECT_EQ(info.Input("loc_design"), std::filesystem::canonical(Path("design.tsv")).string());
-  EXPECT_EQ(info.Input("algorithm"), "irls");
+  EXPECT_EQ(info.Input("algorithm"), ToString(FitOptions().algorithm));  // the default
   EXPECT_EQ(info.Input("size_factors"), "");
 }
 

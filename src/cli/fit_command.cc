@@ -65,7 +65,7 @@ Action AddFitCommand(CLI::App& app) {
   CLI::App* command = app.add_subcommand("fit", "fit NB location-scale GLMs, one per feature");
   struct Options {
     ModelOptions model;
-    std::string counts, size_factors, algorithm = "irls", out, features;
+    std::string counts, size_factors, algorithm = ToString(FitOptions().algorithm), out, features;
     int threads = 0;
     bool quiet = false;
     std::vector<std::string> argv;
@@ -76,7 +76,7 @@ Action AddFitCommand(CLI::App& app) {
       ->check(CLI::ExistingPath);
   options->model.Register(*command);
   command->add_option("--size-factors", options->size_factors, "TSV (observation, size_factor), or ratio|poscounts|total");
-  command->add_option("--algorithm", options->algorithm, "irls | newton | ceres");
+  command->add_option("--algorithm", options->algorithm, "newton (default) | irls | ceres");
   command->add_option("--threads", options->threads, "threads (default: all cores)");
   command->add_option("--features", options->features, "feature range BEGIN:END (0-based, END exclusive)");
   command->add_flag("--quiet", options->quiet, "no progress output");

@@ -1,8 +1,47 @@
 // One feature's objective in the reduced parameters (see feature_problem.h).
+//
+// Evaluation, per scale group h (size r = e^{β_h}) and cell (h, g)
+// (μ_i = s_i·m, m = e^{α_g}), in three kinds of observations:
+//
+// * Zero and small counts (integers 0 ≤ y ≤ kMaxSmallCount), in the simple
+//   form of eq. (4) with L = log1p(μ/r) = log((r+μ)/r), q = μ/(r+μ), p = 1 − q,
+//   F = rμ/(r+μ) and S = L − q ≥ 0:
+//     ℓ = A(y, r) + y·η − (y + r)·L,
+//     A(y, r) = lgamma(y+r) − lgamma(r) − lgamma(y+1) − y·log r
+//             = Σ_{k<y} log1p(k/r) − log y!,
+//   and eqs. (5)–(8) regrouped so that the large terms of the Poisson limit
+//   r → ∞ cancel inside exact count-only sums:
+//     ∂ℓ/∂ζ   = c1 + y·q − r·S,            c1 = r[ψ(y+r) − ψ(r)] − y = −Σ_{k<y} k/(r+k),
+//     ∂²ℓ/∂ζ² = c3 − y·p·q − r·S + F·q,    c3 = Σ_{k=1}^{y−1} r·k/(r+k)²,
+//     ∂ℓ/∂η = p(y − μ),  ∂²ℓ/∂η² = −F·(p + y/(r+μ)),  E[−∂²ℓ/∂η²] = F,  ∂²ℓ/∂η∂ζ = q·∂ℓ/∂η.
+//   (Derivation: ψ(y+r) − ψ(r) = Σ_{k<y} 1/(r+k) for integer y; with
+//   ζ − log(r+μ) = −L and (y+r)/(r+μ) = p + y/(r+μ), eq. (6) is
+//   rΔψ − y·p − r·S = c1 + y·q − r·S; eq. (7) adds r²Δψ₁ + r − p²(r + 2μ − y)
+//   = c2 − y(1 − p²) + F·q with c2 = r²Δψ₁ + y = Σ_{k<y} k(2r+k)/(r+k)², and
+//   c1 + c2 = c3 exactly: the O(y) terms of both limits r → 0 and r → ∞
+//   cancel inside c3, never between rounded numbers.) A, c1, c3 are sums of
+//   same-sign terms,
+//   tabulated per scale group for y = 0 … the group's largest small count.
+//   S is the series q·u + 2u³·Σ_j u^{2j}/(2j+3), u = q/(2−q) (every term
+//   positive) while μ < r, i.e. q < ½, and log1p(μ/r) − q otherwise (≥ 0.19·L,
+//   no cancellation). Within a cell, μ grows with the position (the layout
+//   sorts by size factor), so the series observations are a prefix; they are
+//   evaluated two at a time in SIMD registers with a series length fixed per
+//   cell.
+// * Other counts (larger or non-integer): NbObservationTerms with the
+//   NbCountTerms of (y, r) tabulated per distinct count of the scale group.
+//
+// Accuracy: every term is accurate to a few ulps of its own size; the small-
+// count form of ℓ adds terms of size ≤ y·max(|η|, L) + log y!, which for
+// y ≤ kMaxSmallCount keeps absolute errors near 1e-14 (the saddle-point form
+// of NbObservationTerms, used for larger counts, has no such cancellation).
+// feature_problem_test.cc compares with NbEvaluate observation by observation.
 #include "estimator/feature_problem.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -11,9 +50,24 @@
 namespace nbglm {
 namespace {
 
-// Counts below this get a direct slot in the table builder; larger (or
-// non-integer) values are sorted.
+// Integer counts below this get a direct slot in the table builder; larger
+// (or non-integer) values are sorted.
 constexpr std::int32_t kDirectSlots = 4096;
+constexpr int kSmallStride = FeatureProblem::kMaxSmallCount + 1;
+
+// log y! for y = 0 … kMaxSmallCount, summed in long double.
+const std::array<double, kSmallStride>& LogFactorials() {
+  static const std::array<double, kSmallStride> table = [] {
+    std::array<double, kSmallStride> t{};
+    long double sum = 0.0L;
+    for (int y = 0; y < kSmallStride; ++y) {
+      if (y > 1) sum += std::log(static_cast<long double>(y));
+      t[static_cast<std::size_t>(y)] = static_cast<double>(sum);
+    }
+    return t;
+  }();
+  return table;
+}
 
 // Neumaier's compensated sum step: deterministic, and free of the ~n·ulp(ℓ)
 // rounding of a plain sum, which would hide the gains a converging
@@ -24,14 +78,216 @@ inline void CompensatedAdd(double term, double* sum, double* compensation) {
   *sum = t;
 }
 
+// Knuth's TwoSum accumulation (branch-free): sum + compensation carries the
+// exact sum of the terms added up to ~1 ulp.
+inline void TwoSumAdd(double term, double* sum, double* compensation) {
+  const double t = *sum + term;
+  const double z = t - *sum;
+  *compensation += (*sum - (t - z)) + (term - z);
+  *sum = t;
+}
+
+// Sums over some observations of a cell of ℓ and its pointwise derivatives.
+struct ObservationSums {
+  double loglik = 0.0, loglik_compensation = 0.0;
+  double d_eta = 0.0, d2_eta = 0.0, fisher = 0.0, d2_eta_zeta = 0.0;
+  double d_zeta = 0.0, d2_zeta = 0.0;
+  void Add(const NbTerms& t) {
+    TwoSumAdd(t.loglik, &loglik, &loglik_compensation);
+    d_eta += t.location.d_eta;
+    d2_eta += t.location.d2_eta;
+    fisher += t.location.fisher_eta;
+    d2_eta_zeta += t.location.d2_eta_zeta;
+    d_zeta += t.scale.d_zeta;
+    d2_zeta += t.scale.d2_zeta;
+  }
+};
+
+// Two observations at a time in SIMD registers (GCC/Clang vector extensions;
+// SSE2 on any x86-64). The order of operations is fixed, so results do not
+// depend on the thread.
+using Double2 = double __attribute__((vector_size(16)));
+
+inline Double2 Load2(const double* p) {
+  Double2 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Σ_j x^j/(2j+3), j < kTerms, by Horner's rule.
+template <int kTerms>
+inline Double2 AtanhTailPolynomial(Double2 x) {
+  Double2 a = Double2{} + 1.0 / (2 * (kTerms - 1) + 3);
+  for (int j = kTerms - 2; j >= 0; --j) a = a * x + 1.0 / (2 * j + 3);
+  return a;
+}
+
+// Per-lane accumulators of ObservationSums.
+struct Sums2 {
+  Double2 loglik{}, compensation{}, d_eta{}, d2_eta{}, fisher{}, d2_eta_zeta{}, d_zeta{}, d2_zeta{};
+  void AddLoglik(Double2 term) {  // TwoSum, lane-wise
+    const Double2 t = loglik + term;
+    const Double2 z = t - loglik;
+    compensation += (loglik - (t - z)) + (term - z);
+    loglik = t;
+  }
+  void AddTo(ObservationSums* sums) const {
+    for (int l = 0; l < 2; ++l) {
+      TwoSumAdd(loglik[l], &sums->loglik, &sums->loglik_compensation);
+      sums->loglik_compensation += compensation[l];
+    }
+    sums->d_eta += d_eta[0] + d_eta[1];
+    sums->d2_eta += d2_eta[0] + d2_eta[1];
+    sums->fisher += fisher[0] + fisher[1];
+    sums->d2_eta_zeta += d2_eta_zeta[0] + d2_eta_zeta[1];
+    sums->d_zeta += d_zeta[0] + d_zeta[1];
+    sums->d2_zeta += d2_zeta[0] + d2_zeta[1];
+  }
+};
+
+// What both kernels share for one pair of observations: μ, 1/(r+μ), p, q,
+// F = rμ/(r+μ), and L = log1p(μ/r), S = L − q (see the top of the file).
+struct Common2 {
+  Double2 mu, inverse_sum, p, q, fisher, log1p_ratio, series;
+};
+
+// kSeries: S by the series with kTerms terms (every μ < r); otherwise S
+// from log1p (scalar, per lane).
+template <bool kSeries, int kTerms>
+inline Common2 ComputeCommon2(Double2 size_factor, double group_mean, double r) {
+  Common2 c;
+  c.mu = size_factor * group_mean;
+  c.inverse_sum = 1.0 / (r + c.mu);
+  c.p = r * c.inverse_sum;
+  c.q = c.mu * c.inverse_sum;
+  c.fisher = c.mu * c.p;
+  if constexpr (kSeries) {
+    const Double2 u = c.q / (2.0 - c.q);
+    const Double2 u2 = u * u;
+    c.series = c.q * u + 2.0 * u * u2 * AtanhTailPolynomial<kTerms>(u2);
+    c.log1p_ratio = c.q + c.series;
+  } else {
+    for (int l = 0; l < 2; ++l) c.log1p_ratio[l] = std::log1p(c.mu[l] / r);
+    c.series = c.log1p_ratio - c.q;
+  }
+  return c;
+}
+
+// Zero counts [0, count) (count even): ℓ = −(F + r·S), ∂ℓ/∂η = −F,
+// ∂²ℓ/∂η² = −F·p, ∂²ℓ/∂η∂ζ = −q·F, ∂ℓ/∂ζ = −r·S, ∂²ℓ/∂ζ² = r·(q² − S).
+template <bool kSeries, int kTerms>
+void AddZeroCounts(const double* size_factor, Index count, double group_mean, double r, ObservationSums* sums) {
+  Double2 fisher_sum{}, fisher_p_sum{}, fisher_q_sum{}, s_sum{}, q2_sum{};
+  Sums2 lanes;
+  for (Index k = 0; k < count; k += 2) {
+    const Common2 c = ComputeCommon2<kSeries, kTerms>(Load2(size_factor + k), group_mean, r);
+    fisher_sum += c.fisher;
+    fisher_p_sum += c.fisher * c.p;
+    fisher_q_sum += c.fisher * c.q;
+    s_sum += c.series;
+    q2_sum += c.q * c.q;
+    lanes.AddLoglik(-(c.fisher + r * c.series));
+  }
+  lanes.AddTo(sums);
+  const double fisher_total = fisher_sum[0] + fisher_sum[1];
+  const double s_total = s_sum[0] + s_sum[1];
+  sums->d_eta -= fisher_total;
+  sums->d2_eta -= fisher_p_sum[0] + fisher_p_sum[1];
+  sums->fisher += fisher_total;
+  sums->d2_eta_zeta -= fisher_q_sum[0] + fisher_q_sum[1];
+  sums->d_zeta -= r * s_total;
+  sums->d2_zeta += r * ((q2_sum[0] + q2_sum[1]) - s_total);
+}
+
+// Small counts [0, count) (count even), with the scale group's tables a,
+// c1, c3 indexed by the count.
+template <bool kSeries, int kTerms>
+void AddSmallCounts(const double* y_in, const double* size_factor, const double* offset, Index count,
+                    double alpha, double group_mean, double r, const double* a, const double* c1,
+                    const double* c3, ObservationSums* sums) {
+  Sums2 lanes;
+  for (Index k = 0; k < count; k += 2) {
+    const Common2 c = ComputeCommon2<kSeries, kTerms>(Load2(size_factor + k), group_mean, r);
+    const Double2 y = Load2(y_in + k);
+    const auto y0 = static_cast<std::size_t>(y_in[k]);
+    const auto y1 = static_cast<std::size_t>(y_in[k + 1]);
+    const Double2 count_a{a[y0], a[y1]};
+    const Double2 count_c1{c1[y0], c1[y1]};
+    const Double2 count_c3{c3[y0], c3[y1]};
+    const Double2 eta = Load2(offset + k) + alpha;
+    lanes.AddLoglik(count_a + y * eta - (y + r) * c.log1p_ratio);
+    const Double2 d_eta = c.p * (y - c.mu);
+    lanes.d_eta += d_eta;
+    lanes.d2_eta -= c.fisher * (c.p + y * c.inverse_sum);
+    lanes.fisher += c.fisher;
+    lanes.d2_eta_zeta += c.q * d_eta;
+    const Double2 d_zeta = count_c1 + y * c.q - r * c.series;
+    lanes.d_zeta += d_zeta;
+    lanes.d2_zeta += count_c3 - y * c.p * c.q - r * c.series + c.fisher * c.q;
+  }
+  lanes.AddTo(sums);
+}
+
+// The number of terms of the atanh tail for every q ≤ max_q < ½: the first
+// neglected term x^j/(2j+3) ≤ 2^-58 for x = u², u = max_q/(2 − max_q) (the
+// tail is ≥ ⅓). Rounded up to the instantiated lengths 2, 4, 6, 10, 19.
+int SeriesTerms(double max_q) {
+  const double max_u = max_q / (2.0 - max_q);
+  const double max_u2 = max_u * max_u;
+  int terms = 1;
+  for (double power = max_u2; terms < 19 && power / (2 * terms + 3) > 0x1p-58; power *= max_u2) ++terms;
+  for (int length : {2, 4, 6, 10}) {
+    if (terms <= length) return length;
+  }
+  return 19;
+}
+
+// The kernels with the series length for max_q, or with log1p (series =
+// false, max_q ≥ ½).
+void ZeroCountsKernel(double max_q, bool series, const double* size_factor, Index count, double group_mean, double r,
+                      ObservationSums* sums) {
+  if (!series) return AddZeroCounts<false, 1>(size_factor, count, group_mean, r, sums);
+  switch (SeriesTerms(max_q)) {
+    case 2: return AddZeroCounts<true, 2>(size_factor, count, group_mean, r, sums);
+    case 4: return AddZeroCounts<true, 4>(size_factor, count, group_mean, r, sums);
+    case 6: return AddZeroCounts<true, 6>(size_factor, count, group_mean, r, sums);
+    case 10: return AddZeroCounts<true, 10>(size_factor, count, group_mean, r, sums);
+    default: return AddZeroCounts<true, 19>(size_factor, count, group_mean, r, sums);
+  }
+}
+
+void SmallCountsKernel(double max_q, bool series, const double* y, const double* size_factor, const double* offset,
+                       Index count, double alpha, double group_mean, double r, const double* a, const double* c1,
+                       const double* c3, ObservationSums* sums) {
+  if (!series) return AddSmallCounts<false, 1>(y, size_factor, offset, count, alpha, group_mean, r, a, c1, c3, sums);
+  switch (SeriesTerms(max_q)) {
+    case 2: return AddSmallCounts<true, 2>(y, size_factor, offset, count, alpha, group_mean, r, a, c1, c3, sums);
+    case 4: return AddSmallCounts<true, 4>(y, size_factor, offset, count, alpha, group_mean, r, a, c1, c3, sums);
+    case 6: return AddSmallCounts<true, 6>(y, size_factor, offset, count, alpha, group_mean, r, a, c1, c3, sums);
+    case 10: return AddSmallCounts<true, 10>(y, size_factor, offset, count, alpha, group_mean, r, a, c1, c3, sums);
+    default: return AddSmallCounts<true, 19>(y, size_factor, offset, count, alpha, group_mean, r, a, c1, c3, sums);
+  }
+}
+
 }  // namespace
 
 FeatureProblem::FeatureProblem(const ObservationLayout& layout) : layout_(layout) {
   const auto n = static_cast<std::size_t>(layout.num_observations());
   const auto groups = static_cast<std::size_t>(layout.num_location_groups());
   const auto scale_groups = static_cast<std::size_t>(layout.num_scale_groups());
+  const std::size_t num_cells = layout.cells().size();
   y_.assign(n, 0.0);
   entry_of_.assign(n, -1);
+  for (std::vector<Index>* begin : {&zero_begin_, &small_begin_, &other_begin_}) begin->assign(num_cells + 1, 0);
+  for (std::vector<double>* list : {&zero_size_factor_, &zero_offset_, &small_y_, &small_size_factor_, &small_offset_,
+                                    &other_y_, &other_size_factor_, &other_offset_}) {
+    list->reserve(n);
+  }
+  other_entry_.reserve(n);
+  max_small_count_.assign(scale_groups, 0);
+  for (std::vector<double>* table : {&small_a_, &small_c1_, &small_c3_}) {
+    table->assign(scale_groups * static_cast<std::size_t>(kSmallStride), 0.0);
+  }
   table_begin_.assign(scale_groups + 1, 0);
   entry_y_.reserve(n);
   entry_stirling_y_.reserve(n);
@@ -45,10 +301,18 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout) : layout_(layout
   group_d_eta_.assign(groups, 0.0);
   group_d2_eta_.assign(groups, 0.0);
   group_fisher_.assign(groups, 0.0);
-  cell_d2_eta_zeta_.assign(layout.cells().size(), 0.0);
+  cell_d2_eta_zeta_.assign(num_cells, 0.0);
   scale_d_zeta_.assign(scale_groups, 0.0);
   scale_d2_zeta_.assign(scale_groups, 0.0);
 }
+
+namespace {
+
+bool IsSmallCount(double y) {
+  return y >= 1.0 && y <= FeatureProblem::kMaxSmallCount && std::floor(y) == y;
+}
+
+}  // namespace
 
 void FeatureProblem::SetFeature(const double* y) {
   const Index n = num_observations();
@@ -56,16 +320,18 @@ void FeatureProblem::SetFeature(const double* y) {
   const std::vector<Index>& observation_at = layout_.observation_at();
   for (Index pos = 0; pos < n; ++pos) y_[static_cast<std::size_t>(pos)] = y[observation_at[static_cast<std::size_t>(pos)]];
 
-  // The table of distinct positive counts per scale group (a scale group is
-  // a contiguous range of positions: the cells of that group).
+  // The table of distinct other (not zero, not small) counts per scale group
+  // (a scale group is a contiguous range of positions: its cells).
   entry_y_.clear();
   entry_stirling_y_.clear();
   const std::vector<ObservationLayout::Cell>& cells = layout_.cells();
   const std::vector<Index>& scale_cell_begin = layout_.scale_cell_begin();
   for (Index h = 0; h < layout_.num_scale_groups(); ++h) {
-    table_begin_[static_cast<std::size_t>(h)] = static_cast<Index>(entry_y_.size());
-    const Index first_cell = scale_cell_begin[static_cast<std::size_t>(h)];
-    const Index end_cell = scale_cell_begin[static_cast<std::size_t>(h) + 1];
+    const auto hs = static_cast<std::size_t>(h);
+    table_begin_[hs] = static_cast<Index>(entry_y_.size());
+    max_small_count_[hs] = 0;
+    const Index first_cell = scale_cell_begin[hs];
+    const Index end_cell = scale_cell_begin[hs + 1];
     if (first_cell == end_cell) continue;
     const Index begin = cells[static_cast<std::size_t>(first_cell)].begin;
     const Index end = cells[static_cast<std::size_t>(end_cell) - 1].end;
@@ -77,8 +343,10 @@ void FeatureProblem::SetFeature(const double* y) {
     for (Index pos = begin; pos < end; ++pos) {
       const double value = y_[static_cast<std::size_t>(pos)];
       std::int32_t& entry = entry_of_[static_cast<std::size_t>(pos)];
-      if (value == 0.0) {
-        entry = -1;
+      entry = -1;
+      if (value == 0.0) continue;
+      if (IsSmallCount(value)) {
+        max_small_count_[hs] = std::max(max_small_count_[hs], static_cast<int>(value));
         continue;
       }
       const auto slot = static_cast<std::int32_t>(value);
@@ -103,6 +371,40 @@ void FeatureProblem::SetFeature(const double* y) {
   table_begin_.back() = static_cast<Index>(entry_y_.size());
   for (double value : entry_y_) entry_stirling_y_.push_back(nb_detail::StirlingError(value));
   entry_terms_.resize(entry_y_.size());
+
+  // Each cell's observations split by kind, in position order.
+  for (std::vector<double>* list : {&zero_size_factor_, &zero_offset_, &small_y_, &small_size_factor_, &small_offset_,
+                                    &other_y_, &other_size_factor_, &other_offset_}) {
+    list->clear();
+  }
+  other_entry_.clear();
+  const std::vector<double>& size_factor = layout_.size_factor_at();
+  const std::vector<double>& offset = layout_.offset_at();
+  for (std::size_t c = 0; c < cells.size(); ++c) {
+    zero_begin_[c] = static_cast<Index>(zero_size_factor_.size());
+    small_begin_[c] = static_cast<Index>(small_y_.size());
+    other_begin_[c] = static_cast<Index>(other_y_.size());
+    for (Index pos = cells[c].begin; pos < cells[c].end; ++pos) {
+      const auto ps = static_cast<std::size_t>(pos);
+      const double value = y_[ps];
+      if (value == 0.0) {
+        zero_size_factor_.push_back(size_factor[ps]);
+        zero_offset_.push_back(offset[ps]);
+      } else if (entry_of_[ps] < 0) {
+        small_y_.push_back(value);
+        small_size_factor_.push_back(size_factor[ps]);
+        small_offset_.push_back(offset[ps]);
+      } else {
+        other_y_.push_back(value);
+        other_size_factor_.push_back(size_factor[ps]);
+        other_offset_.push_back(offset[ps]);
+        other_entry_.push_back(entry_of_[ps]);
+      }
+    }
+  }
+  zero_begin_.back() = static_cast<Index>(zero_size_factor_.size());
+  small_begin_.back() = static_cast<Index>(small_y_.size());
+  other_begin_.back() = static_cast<Index>(other_y_.size());
   has_feature_ = true;
   cache_valid_ = false;
 }
@@ -139,16 +441,14 @@ void FeatureProblem::EvaluateSums(const double* theta) {
 
   const std::vector<ObservationLayout::Cell>& cells = layout_.cells();
   const std::vector<Index>& scale_cell_begin = layout_.scale_cell_begin();
-  const double* size_factor = layout_.size_factor_at().data();
-  const double* offset = layout_.offset_at().data();
-  const NbCountTerms zero_count;
+  const std::array<double, kSmallStride>& log_factorial = LogFactorials();
   double loglik = 0.0;
   double compensation = 0.0;
   for (Index h = 0; h < layout_.num_scale_groups(); ++h) {
     const auto hs = static_cast<std::size_t>(h);
     const double zeta = beta_[hs];
     const double r = std::exp(zeta);
-    // Count terms once per distinct count of this scale group.
+    // Count terms of the other counts, once per distinct count.
     const Index table_begin = table_begin_[hs];
     const Index table_end = table_begin_[hs + 1];
     if (table_end > table_begin) {
@@ -158,40 +458,103 @@ void FeatureProblem::EvaluateSums(const double* theta) {
         entry_terms_[ks] = NbCountTermsFor(entry_y_[ks], entry_stirling_y_[ks], size);
       }
     }
+    // A, c1, c3 of the small counts 0 … max: sums over k < y.
+    double* a = small_a_.data() + hs * kSmallStride;
+    double* c1 = small_c1_.data() + hs * kSmallStride;
+    double* c3 = small_c3_.data() + hs * kSmallStride;
+    {
+      double log_sum = 0.0, c1_sum = 0.0, c3_sum = 0.0;
+      for (int y = 1; y <= max_small_count_[hs]; ++y) {
+        const double k = y - 1;
+        if (k > 0) {
+          const double inverse = 1.0 / (r + k);
+          log_sum += std::log1p(k / r);
+          c1_sum -= k * inverse;
+          c3_sum += r * k * (inverse * inverse);
+        }
+        a[y] = log_sum - log_factorial[static_cast<std::size_t>(y)];
+        c1[y] = c1_sum;
+        c3[y] = c3_sum;
+      }
+    }
     double d_zeta = 0.0;
     double d2_zeta = 0.0;
     for (Index c = scale_cell_begin[hs]; c < scale_cell_begin[hs + 1]; ++c) {
-      const ObservationLayout::Cell& cell = cells[static_cast<std::size_t>(c)];
+      const auto cs = static_cast<std::size_t>(c);
+      const ObservationLayout::Cell& cell = cells[cs];
       const auto gs = static_cast<std::size_t>(cell.location_group);
       const double alpha = alpha_[gs];
-      // μ_i = s_i·e^{α_g}: one exp per cell. Should e^{α_g} leave the normal
-      // range while s_i·e^{α_g} might not, form each μ_i = e^{o_i + α_g}.
+      // μ_i = s_i·e^{α_g}: one exp per cell. Should e^{α_g} or r leave the
+      // range where the kernels' products and ratios are safe, every
+      // observation goes through NbObservationTerms with μ_i = e^{o_i + α_g}.
       const double group_mean = std::exp(alpha);
-      const bool by_product = group_mean >= std::numeric_limits<double>::min() && std::isfinite(group_mean);
-      double d_eta = 0.0;
-      double d2_eta = 0.0;
-      double fisher = 0.0;
-      double d2_eta_zeta = 0.0;
-      for (Index pos = cell.begin; pos < cell.end; ++pos) {
-        const auto ps = static_cast<std::size_t>(pos);
-        const double y = y_[ps];
-        const double eta = offset[ps] + alpha;
-        const double mu = by_product ? size_factor[ps] * group_mean : std::exp(eta);
-        const std::int32_t entry = entry_of_[ps];
-        const NbTerms t =
-            NbObservationTerms(y, mu, r, eta, zeta, entry < 0 ? zero_count : entry_terms_[static_cast<std::size_t>(entry)]);
-        CompensatedAdd(t.loglik, &loglik, &compensation);
-        d_eta += t.location.d_eta;
-        d2_eta += t.location.d2_eta;
-        fisher += t.location.fisher_eta;
-        d2_eta_zeta += t.location.d2_eta_zeta;
-        d_zeta += t.scale.d_zeta;
-        d2_zeta += t.scale.d2_zeta;
+      const bool fast = group_mean >= std::numeric_limits<double>::min() && std::isfinite(group_mean) &&
+                        r >= std::numeric_limits<double>::min() && r < 1e300;
+      ObservationSums sums;
+      const auto add_general = [&](double y, double s, double o, const NbCountTerms& count_terms) {
+        const double eta = o + alpha;
+        const double mu = fast ? s * group_mean : std::exp(eta);
+        sums.Add(NbObservationTerms(y, mu, r, eta, zeta, count_terms));
+      };
+      const Index zero_begin = zero_begin_[cs], zero_end = zero_begin_[cs + 1];
+      const Index small_begin = small_begin_[cs], small_end = small_begin_[cs + 1];
+      if (fast) {
+        // Observations with μ < r (s < r/m) come first; the kernels take
+        // them in pairs with the series, the rest in pairs with log1p; a
+        // last odd one goes through NbObservationTerms.
+        const double size_limit = r / group_mean;
+        const auto run = [&](Index begin, Index end, const double* s, const auto& kernel) {
+          const Index split =
+              static_cast<Index>(std::lower_bound(s + begin, s + end, size_limit) - s);
+          const Index series_end = begin + (split - begin) / 2 * 2;
+          if (series_end > begin) {
+            const double max_mu = s[series_end - 1] * group_mean;
+            kernel(begin, series_end, max_mu / (r + max_mu), true);
+          }
+          const Index log_end = series_end + (end - series_end) / 2 * 2;
+          if (log_end > series_end) kernel(series_end, log_end, 1.0, false);
+          return log_end;
+        };
+        const Index zero_done = run(zero_begin, zero_end, zero_size_factor_.data(),
+                                    [&](Index begin, Index end, double max_q, bool series) {
+                                      ZeroCountsKernel(max_q, series, zero_size_factor_.data() + begin, end - begin,
+                                                       group_mean, r, &sums);
+                                    });
+        for (Index k = zero_done; k < zero_end; ++k) {
+          const auto ks = static_cast<std::size_t>(k);
+          add_general(0.0, zero_size_factor_[ks], zero_offset_[ks], NbCountTerms());
+        }
+        const Index small_done =
+            run(small_begin, small_end, small_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
+              SmallCountsKernel(max_q, series, small_y_.data() + begin, small_size_factor_.data() + begin,
+                                small_offset_.data() + begin, end - begin, alpha, group_mean, r, a, c1, c3, &sums);
+            });
+        for (Index k = small_done; k < small_end; ++k) {
+          const auto ks = static_cast<std::size_t>(k);
+          add_general(small_y_[ks], small_size_factor_[ks], small_offset_[ks], NbCountTermsFor(small_y_[ks], r));
+        }
+      } else {
+        for (Index k = zero_begin; k < zero_end; ++k) {
+          const auto ks = static_cast<std::size_t>(k);
+          add_general(0.0, zero_size_factor_[ks], zero_offset_[ks], NbCountTerms());
+        }
+        for (Index k = small_begin; k < small_end; ++k) {
+          const auto ks = static_cast<std::size_t>(k);
+          add_general(small_y_[ks], small_size_factor_[ks], small_offset_[ks], NbCountTermsFor(small_y_[ks], r));
+        }
       }
-      group_d_eta_[gs] += d_eta;
-      group_d2_eta_[gs] += d2_eta;
-      group_fisher_[gs] += fisher;
-      cell_d2_eta_zeta_[static_cast<std::size_t>(c)] = d2_eta_zeta;
+      for (Index k = other_begin_[cs]; k < other_begin_[cs + 1]; ++k) {
+        const auto ks = static_cast<std::size_t>(k);
+        add_general(other_y_[ks], other_size_factor_[ks], other_offset_[ks],
+                    entry_terms_[static_cast<std::size_t>(other_entry_[ks])]);
+      }
+      CompensatedAdd(sums.loglik + sums.loglik_compensation, &loglik, &compensation);
+      group_d_eta_[gs] += sums.d_eta;
+      group_d2_eta_[gs] += sums.d2_eta;
+      group_fisher_[gs] += sums.fisher;
+      cell_d2_eta_zeta_[cs] = sums.d2_eta_zeta;
+      d_zeta += sums.d_zeta;
+      d2_zeta += sums.d2_zeta;
     }
     scale_d_zeta_[hs] = d_zeta;
     scale_d2_zeta_[hs] = d2_zeta;

@@ -17,7 +17,8 @@
 // functions (NbCountTerms: Stirling remainders, ψ and ψ₁ differences) once per
 // distinct count of a scale group — counts are small integers, repeated many
 // times. What remains per observation is NbObservationTerms: a few divisions
-// and, for a zero count, a short series instead of any logarithm. The chain
+// and, for a zero or small count, a short series instead of any logarithm
+// while μ < r (two observations at a time in SIMD registers). The chain
 // rule runs on per-cell sums. Every evaluation computes ℓ and all derivatives
 // together and remembers θ: asking again at the same θ (as the estimators do
 // after accepting a trial point) costs nothing.
@@ -51,6 +52,11 @@ struct PredictorExtremes {
 
 class FeatureProblem {
  public:
+  // Integer counts up to this are "small": their count terms are exact
+  // finite sums (see feature_problem.cc) and they share the SIMD kernel of
+  // the zeros.
+  static constexpr int kMaxSmallCount = 32;
+
   // `layout` must outlive this object.
   explicit FeatureProblem(const ObservationLayout& layout);
 
@@ -103,14 +109,28 @@ class FeatureProblem {
 
   // The current feature, in position order (see ObservationLayout).
   std::vector<double> y_;              // counts at each position
-  std::vector<std::int32_t> entry_of_;  // table entry of each position (−1 for a zero count)
-  // Count table: the distinct positive counts of each scale group h at
-  // entries [table_begin_[h], table_begin_[h + 1]).
+  std::vector<std::int32_t> entry_of_;  // table entry of each position (−1: none)
+  // Each cell's observations in three lists, in position order (so by
+  // increasing size factor): zero counts, small counts (integers 1 …
+  // kMaxSmallCount) and other counts. Cell c's zeros are at [zero_begin_[c],
+  // zero_begin_[c + 1]) of zero_*, and so on.
+  std::vector<Index> zero_begin_, small_begin_, other_begin_;
+  std::vector<double> zero_size_factor_, zero_offset_;
+  std::vector<double> small_y_, small_size_factor_, small_offset_;
+  std::vector<double> other_y_, other_size_factor_, other_offset_;
+  std::vector<std::int32_t> other_entry_;
+  // Small counts: the largest per scale group, and at the current θ the
+  // exact count terms A, c1, c3 of y = 0 … that largest (FeatureProblem.cc),
+  // kMaxSmallCount + 1 values per scale group.
+  std::vector<int> max_small_count_;
+  std::vector<double> small_a_, small_c1_, small_c3_;
+  // Other counts: the distinct values of each scale group h at entries
+  // [table_begin_[h], table_begin_[h + 1]), with their NbCountTerms.
   std::vector<Index> table_begin_;
   std::vector<double> entry_y_, entry_stirling_y_;
   std::vector<NbCountTerms> entry_terms_;  // at the current θ
-  // Building the table: direct slots for small integer counts, sorting for
-  // the rest (no allocation after construction).
+  // Building the table: direct slots for integer counts below a limit,
+  // sorting for the rest (no allocation after construction).
   std::vector<std::int32_t> slot_entry_;
   std::vector<std::uint32_t> slot_stamp_;
   std::uint32_t stamp_ = 0;

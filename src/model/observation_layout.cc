@@ -70,11 +70,12 @@ ObservationLayout::ObservationLayout(Index n, Index q, Index q_s, const double* 
   // Positions: observations sorted by (scale group, location group, index).
   observation_at_.resize(static_cast<std::size_t>(n));
   std::iota(observation_at_.begin(), observation_at_.end(), Index{0});
-  std::stable_sort(observation_at_.begin(), observation_at_.end(), [this](Index a, Index b) {
+  std::stable_sort(observation_at_.begin(), observation_at_.end(), [this, offset](Index a, Index b) {
     const auto sa = static_cast<std::size_t>(a);
     const auto sb = static_cast<std::size_t>(b);
     if (scale_group_of_[sa] != scale_group_of_[sb]) return scale_group_of_[sa] < scale_group_of_[sb];
-    return location_group_of_[sa] < location_group_of_[sb];
+    if (location_group_of_[sa] != location_group_of_[sb]) return location_group_of_[sa] < location_group_of_[sb];
+    return offset != nullptr && offset[a] < offset[b];
   });
   position_of_.resize(static_cast<std::size_t>(n));
   offset_at_.resize(static_cast<std::size_t>(n));

@@ -16,8 +16,10 @@
 // changes.
 //
 // Observations are stored in "positions": sorted by (scale group, location
-// group, original index), so every cell and every scale group is a contiguous
-// range of positions. Groups are numbered in order of first appearance.
+// group, offset, original index), so every cell and every scale group is a
+// contiguous range of positions, and within a cell μ_i = s_i·e^{α_g} grows
+// with the position (the fitting code finds the observations with μ_i < r as
+// a prefix). Groups are numbered in order of first appearance.
 #ifndef NBGLM_SRC_MODEL_OBSERVATION_LAYOUT_H_
 #define NBGLM_SRC_MODEL_OBSERVATION_LAYOUT_H_
 
