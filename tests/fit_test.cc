@@ -320,16 +320,36 @@ TEST(FitTest, AllZeroFeatureIsDetectedAndOthersAreUnchanged) {
   }
 }
 
-TEST(FitTest, ZeroGroupReachesTheBoundWithNaNStandardErrors) {
-  // Group B all zero: its log mean runs to −∞.
+// Group B all zero: its log mean runs to −∞, so groupB (B − A) diverges and
+// is reported as NaN (estimate and standard error), while the intercept (A's
+// log mean) and the dispersion are estimable: the zeros of B add nothing to ℓ
+// in that limit, so they equal the fit of group A alone, standard errors
+// included.
+TEST(FitTest, ZeroGroupReachesTheBoundWithNaNForTheDivergingCoefficientOnly) {
   const SingleCellSet set = SimulateSingleCell(3, 100, 0.0, 9);
   Matrix dense = set.counts.ToDense().dense_counts();
   for (std::size_t i = 50; i < 100; ++i) dense(1, i) = 0.0;
   dense(1, 0) = 5.0;
   const FitResult fit = Fit(CountMatrix::FromDense(dense), set.model, set.size_factors, FitOptions());
   EXPECT_EQ(fit.status[1], FeatureStatus::kAtBound);
+  EXPECT_TRUE(std::isnan(fit.location_coef(1, 1)));
   EXPECT_TRUE(std::isnan(fit.location_se(1, 1)));
-  EXPECT_LT(fit.location_coef(1, 1), -10.0);
+
+  // Group A alone, intercept-only location.
+  Matrix a_counts = xt::view(dense, xt::range(1, 2), xt::range(0, 50));
+  Vector a_size_factors = xt::view(set.size_factors, xt::range(0, 50));
+  std::vector<std::string> a_names(set.model.location.design.observation_names.begin(),
+                                   set.model.location.design.observation_names.begin() + 50);
+  const Design intercept = InterceptDesign(a_names);
+  const NbGlmModel group_a = MakeModel(MakeLinearPredictor(intercept, ConstraintBasis::Identity({"(Intercept)"}), "location"),
+                                       MakeLinearPredictor(intercept, ConstraintBasis::Identity({"(Intercept)"}), "scale"));
+  const FitResult alone = Fit(CountMatrix::FromDense(a_counts), group_a, a_size_factors, FitOptions());
+  ASSERT_EQ(alone.status[0], FeatureStatus::kConverged);
+  EXPECT_NEAR(fit.location_coef(1, 0), alone.location_coef(0, 0), 1e-6);
+  EXPECT_NEAR(fit.location_se(1, 0), alone.location_se(0, 0), 1e-6 * alone.location_se(0, 0));
+  EXPECT_NEAR(fit.scale_coef(1, 0), alone.scale_coef(0, 0), 1e-6);
+  EXPECT_NEAR(fit.scale_se(1, 0), alone.scale_se(0, 0), 1e-6 * alone.scale_se(0, 0));
+  EXPECT_NEAR(fit.loglik[1], alone.loglik[0], 1e-8 * std::abs(alone.loglik[0]));
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ add("")
 add("**What each tool ran** (R peers single-threaded, each tool and data set in its own process):")
 add("")
 add("- **nbglm-1t / nbglm-", threads_all, "t**: `nbglm fit --counts SET --loc-design design.tsv --size-factors ",
-    "size_factors.tsv --threads 1|", threads_all, " --quiet --out DIR` (irls, default tolerances).")
+    "size_factors.tsv --threads 1|", threads_all, " --quiet --out DIR` (newton, the default estimator, default tolerances).")
 add("- **glmGamPoi**: `glm_gp(Y, design = X, size_factors = sf, overdispersion = TRUE, ",
     "overdispersion_shrinkage = FALSE, do_cox_reid_adjustment = FALSE, on_disk = FALSE)` on a dense matrix ",
     "(`bench/peers/glmgampoi.R`).")

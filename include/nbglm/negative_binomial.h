@@ -163,9 +163,9 @@ struct NbCountTerms {
   double r_over_r_plus_y = 0.0;  // r/(r+y)
 };
 
-// Count terms of (y, r) from the size terms of r and st(y) =
-// StirlingError(y) (a per-count constant the caller may tabulate).
-NbCountTerms NbCountTermsFor(double y, double stirling_y, const nb_detail::SizeTerms& size);
+// Count terms of (y, r) from the size terms of r and the per-count constants
+// log y and st(y) = StirlingError(y) (the caller may tabulate them).
+NbCountTerms NbCountTermsFor(double y, double log_y, double stirling_y, const nb_detail::SizeTerms& size);
 // The same from scratch.
 NbCountTerms NbCountTermsFor(double y, double r);
 

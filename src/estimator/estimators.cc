@@ -11,11 +11,50 @@ constexpr int kMaxStepShrinks = 60;
 
 // Estimates heading for a bound (μ → 0, r → ∞) converge there by the
 // ordinary stopping rules (the gradient vanishes like μ or 1/r) and are then
-// marked at_bound. Only a runaway far past the bounds — e^30 beyond them,
-// where nothing is numerically meaningful — stops the iteration early.
-constexpr double kRunawaySlack = 1e13;
+// marked at_bound: a location group of zeros stops by the stall rule
+// (AtBoundAndStalled) once its steps no longer move ℓ, a scale beyond its
+// bounds is held (ScaleHeadingOut). Nothing stops a fit merely for being far
+// past a bound: other directions of θ may still need steps.
 
 bool AllFinite(const Eigen::Ref<const Eigen::VectorXd>& v) { return v.allFinite(); }
+
+// A step may change no linear predictor by more than this (log scale: a
+// factor e^10 in a mean or a size). Levenberg damping relative to diag(J)
+// does not bound a step along a direction in which ℓ is nearly flat — e.g.
+// log r far beyond the data's overdispersion, where ∂²ℓ/∂ζ² ≈ 0 — and an
+// unbounded step there can leave the range where ℓ is computable.
+constexpr double kMaxPredictorStep = 10.0;
+
+// Tail extrapolation (RunNewton): a location group of zeros heading to μ → 0
+// (or a scale to a bound) makes ℓ ≈ ℓ_∞ − C·e^{−t} along a fixed direction,
+// where each Newton step moves t by about 1 and repeats the last step. When
+// two consecutive accepted steps agree this closely (cosine and length
+// ratio), the step is also tried kTailStretch times longer (within
+// kMaxPredictorStep) and taken if ℓ gains more.
+constexpr double kTailCosine = 0.999;
+constexpr double kTailLengthRatio = 0.2;
+constexpr double kTailStretch = 10.0;
+
+// Shrinks `step` (the change of θ's block [offset, offset + size)) so that
+// no η_i or ζ_i moves by more than kMaxPredictorStep.
+template <typename Step>
+void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size, Step&& step) {
+  const Index q = problem.num_location();
+  const RowMajorMatrixXd& x = problem.layout().location_rows();
+  const RowMajorMatrixXd& z = problem.layout().scale_rows();
+  double largest = 0.0;
+  for (Index g = 0; g < x.rows(); ++g) {
+    double change = 0.0;
+    for (Index j = std::max(offset, Index{0}); j < std::min(offset + size, q); ++j) change += x(g, j) * step(j - offset);
+    largest = std::max(largest, std::abs(change));
+  }
+  for (Index h = 0; h < z.rows(); ++h) {
+    double change = 0.0;
+    for (Index j = std::max(offset, q); j < offset + size; ++j) change += z(h, j - q) * step(j - offset);
+    largest = std::max(largest, std::abs(change));
+  }
+  if (largest > kMaxPredictorStep) step *= kMaxPredictorStep / largest;
+}
 
 // Near the maximum a step's predicted gain gᵀδ falls below the rounding noise
 // of ℓ itself (a sum of n terms, each a difference of lgammas): comparing ℓ
@@ -34,6 +73,7 @@ EstimatorWorkspace::EstimatorWorkspace(Index q_in, Index q_s_in)
     : q(q_in), q_s(q_s_in), m(q_in + q_s_in) {
   gradient.resize(m);
   step.resize(m);
+  previous_step = Eigen::VectorXd::Zero(m);
   trial.resize(m);
   diagonal.resize(m);
   hessian.resize(m, m);
@@ -54,10 +94,14 @@ bool HasConverged(double loglik, double last_change, bool train_location, const 
   const Index size = train_location ? work->m : work->q_s;
   if (size == 0) return true;
   auto g = work->gradient.segment(offset, size);
+  work->newton_step_ready = false;
   work->information.topLeftCorner(size, size) = -work->hessian.block(offset, offset, size, size);
   work->cholesky.compute(work->information.topLeftCorner(size, size));
   if (work->cholesky.info() != Eigen::Success) return false;  // not at a maximum
   work->step.head(size) = work->cholesky.solve(g);
+  work->newton_step_ready = true;
+  work->newton_step_offset = offset;
+  work->newton_step_size = size;
   const double decrement = g.dot(work->step.head(size));  // gᵀJ⁻¹g ≥ 0
   if (!(decrement >= 0.0) || !std::isfinite(decrement)) return false;
   // (a) relative log-likelihood change, actual and predicted.
@@ -83,20 +127,20 @@ BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOp
   return result;
 }
 
-// A scale beyond its bounds and still heading out, the location converged.
-// r → ∞ (the Poisson limit) and r → 0 are approached only asymptotically:
-// each Newton step moves ζ by about 1 and gains ℓ ∝ e^{−|ζ|}, which stays
-// above function_tolerance well past max_size. When every scale group is
-// beyond [min_size, max_size] and the scale gradient pushes each further
-// out, the estimate is at the bound: what is left is the location, which
-// depends on r there only through O(μ/r), so the fit stops as at_bound once
-// the location block meets the stopping rules. (With some scale groups
-// inside the bounds their parameters must still converge; then only the
-// stall rule below applies.)
-bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* theta, double loglik,
-                                       bool train_location, const FitOptions& options, EstimatorWorkspace* work) {
-  const Index q = work->q;
-  const Index q_s = work->q_s;
+// Every scale group beyond [min_size, max_size] with the scale gradient
+// pushing it further out (work->gradient at θ). r → ∞ (the Poisson limit) and
+// r → 0 are approached only asymptotically: each Newton step moves ζ by about
+// 1 (or by kMaxPredictorStep in a flat direction) and gains ℓ ∝ e^{−|ζ|},
+// which stays above function_tolerance well past max_size. The estimators
+// then hold the scale where it is (the bound is an active constraint) and
+// train the location only; the location depends on r there only through
+// O(μ/r). The test is repeated at every iterate, so a scale whose gradient
+// turns inward is released. (With some scale groups inside the bounds their
+// parameters must still converge and nothing is held.)
+bool ScaleHeadingOut(FeatureProblem& problem, const double* theta, const FitOptions& options,
+                     const EstimatorWorkspace& work) {
+  const Index q = work.q;
+  const Index q_s = work.q_s;
   if (q_s == 0) return false;
   const RowMajorMatrixXd& z = problem.layout().scale_rows();
   const double log_min = std::log(options.min_size);
@@ -106,14 +150,21 @@ bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* th
     double outward = 0.0;  // d β_h / dt along the scale gradient
     for (Index j = 0; j < q_s; ++j) {
       beta += z(h, j) * theta[q + j];
-      outward += z(h, j) * work->gradient(q + j);
+      outward += z(h, j) * work.gradient(q + j);
     }
     const bool beyond_max = beta > log_max && outward > 0.0;
     const bool beyond_min = beta < log_min && outward < 0.0;
     if (!beyond_max && !beyond_min) return false;
   }
-  if (!train_location || q == 0) return true;
-  // The stopping rules of HasConverged on the location block.
+  return true;
+}
+
+// The stopping rules of HasConverged on the location block alone (the last
+// step's |Δℓ| is not asked: while the scale is held, only location steps are
+// taken, and the predicted gain gᵀJ⁻¹g/2 is what matters).
+bool LocationBlockConverged(double loglik, const FitOptions& options, EstimatorWorkspace* work) {
+  const Index q = work->q;
+  if (q == 0) return true;
   EstimatorWorkspace& w = *work;
   auto g = w.gradient.head(q);
   w.information.topLeftCorner(q, q) = -w.hessian.topLeftCorner(q, q);
@@ -122,9 +173,7 @@ bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* th
   w.step.head(q) = w.cholesky.solve(g);
   const double decrement = g.dot(w.step.head(q));
   if (!(decrement >= 0.0) || !std::isfinite(decrement)) return false;
-  const double tolerance = options.function_tolerance * (1.0 + std::abs(loglik));
-  if (0.5 * decrement > tolerance) return false;
-  // (The last step's |Δℓ| is not asked: the scale's own steps keep moving ℓ.)
+  if (0.5 * decrement > options.function_tolerance * (1.0 + std::abs(loglik))) return false;
   for (Index j = 0; j < q; ++j) {
     w.diagonal.head(q).setZero();
     w.diagonal(j) = 1.0;
@@ -132,6 +181,14 @@ bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* th
     if (std::abs(g(j)) * std::sqrt(std::max(inverse_jj, 0.0)) > options.gradient_tolerance) return false;
   }
   return true;
+}
+
+// The scale held at its bound (ScaleHeadingOut) and the location converged:
+// the fit stops as at_bound.
+bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* theta, double loglik,
+                                       bool train_location, const FitOptions& options, EstimatorWorkspace* work) {
+  if (!ScaleHeadingOut(problem, theta, options, *work)) return false;
+  return !train_location || LocationBlockConverged(loglik, options, work);
 }
 
 // Past a bound the information is (numerically) singular in the direction of
@@ -146,11 +203,10 @@ bool AtBoundAndStalled(FeatureProblem& problem, const double* theta, int iterati
 // ---------------------------------------------------------------- newton
 
 EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool train_location, const FitOptions& options,
-                           EstimatorWorkspace* work) {
+                           EstimatorWorkspace* work, bool scale_held) {
   Eigen::Map<Eigen::VectorXd> theta(theta_data, work->m);
-  const Index offset = train_location ? 0 : work->q;
-  const Index size = train_location ? work->m : work->q_s;
   EstimatorOutcome outcome;
+  work->previous_step_valid = false;
   double loglik = problem.Evaluate(theta_data, work->gradient.data(), work->hessian.data());
   double last_change = 0.0;
   double lambda = 0.0;  // Levenberg damping, relative to diag(J)
@@ -161,47 +217,90 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
       outcome.status = FeatureStatus::kNumericalFailure;
       return outcome;
     }
-    if (HasConverged(loglik, last_change, train_location, options, work)) {
-      outcome.status = FeatureStatus::kConverged;
-      return outcome;
-    }
-    if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
-        ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work)) {
-      outcome.status = FeatureStatus::kAtBound;
-      return outcome;
-    }
-    if (CheckBounds(problem, theta_data, options, kRunawaySlack, work).any()) {
-      outcome.status = FeatureStatus::kAtBound;
-      return outcome;
+    if (scale_held) {
+      // Only the location is trained: done when it converges or stalls at
+      // its own bound; at_bound means the held scale is a boundary maximum.
+      if (LocationBlockConverged(loglik, options, work) ||
+          AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work)) {
+        outcome.status =
+            ScaleHeadingOut(problem, theta_data, options, *work) ? FeatureStatus::kAtBound : FeatureStatus::kConverged;
+        return outcome;
+      }
+    } else {
+      if (HasConverged(loglik, last_change, train_location, options, work)) {
+        outcome.status = FeatureStatus::kConverged;
+        return outcome;
+      }
+      if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
+          ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work)) {
+        outcome.status = FeatureStatus::kAtBound;
+        return outcome;
+      }
     }
     if (iteration >= options.max_iterations) {
       outcome.status = FeatureStatus::kMaxIterations;
       return outcome;
     }
+    // The trained block: all of θ, the scale only (exact location), or the
+    // location only while the scale is held (at its bound: ScaleHeadingOut).
+    const bool hold_scale = scale_held || (train_location && ScaleHeadingOut(problem, theta_data, options, *work));
+    const Index offset = train_location || hold_scale ? 0 : work->q;
+    const Index size = hold_scale ? work->q : train_location ? work->m : work->q_s;
     // Damped Newton step: (J + λ·D) δ = g with D = diag(|J|) (floored), λ
     // raised until J + λD is positive definite and the step increases ℓ.
     auto g = work->gradient.segment(offset, size);
     bool accepted = false;
+    // The undamped step of the block HasConverged factorized is already known.
+    const bool step_known = work->newton_step_ready && work->newton_step_offset == offset &&
+                            work->newton_step_size == size && !hold_scale;
+    work->newton_step_ready = false;
     for (int attempt = 0; attempt < kMaxStepShrinks; ++attempt) {
-      work->damped.topLeftCorner(size, size) = -work->hessian.block(offset, offset, size, size);
-      if (lambda > 0.0) {
-        for (Index j = 0; j < size; ++j) {
-          work->damped(j, j) += lambda * std::max(std::abs(work->damped(j, j)), 1e-8);
+      if (!(step_known && lambda == 0.0)) {
+        work->damped.topLeftCorner(size, size) = -work->hessian.block(offset, offset, size, size);
+        if (lambda > 0.0) {
+          for (Index j = 0; j < size; ++j) {
+            work->damped(j, j) += lambda * std::max(std::abs(work->damped(j, j)), 1e-8);
+          }
         }
+        work->cholesky.compute(work->damped.topLeftCorner(size, size));
+        if (work->cholesky.info() != Eigen::Success) {
+          lambda = std::max(lambda * 10.0, 1e-6);
+          continue;
+        }
+        work->step.head(size) = work->cholesky.solve(g);
       }
-      work->cholesky.compute(work->damped.topLeftCorner(size, size));
-      if (work->cholesky.info() != Eigen::Success) {
-        lambda = std::max(lambda * 10.0, 1e-6);
-        continue;
-      }
-      work->step.head(size) = work->cholesky.solve(g);
+      LimitPredictorStep(problem, offset, size, work->step.head(size));
       work->trial = theta;
       work->trial.segment(offset, size) += work->step.head(size);
       const double trial_loglik = problem.LogLikelihood(work->trial.data());
       const double slack = QuadraticRegimeSlack(g.dot(work->step.head(size)), loglik, options);
       if (std::isfinite(trial_loglik) && trial_loglik >= loglik - slack) {
+        double accepted_loglik = trial_loglik;
+        auto step = work->step.head(size);
+        // Tail extrapolation: the same step again and again → try it longer.
+        auto previous = work->previous_step.segment(offset, size);
+        const double norms = step.norm() * previous.norm();
+        if (work->previous_step_valid && trial_loglik > loglik && norms > 0.0 &&
+            step.dot(previous) >= kTailCosine * norms &&
+            std::abs(step.norm() - previous.norm()) <= kTailLengthRatio * previous.norm()) {
+          work->damped.col(0).head(size) = kTailStretch * step;
+          LimitPredictorStep(problem, offset, size, work->damped.col(0).head(size));
+          work->trial = theta;
+          work->trial.segment(offset, size) += work->damped.col(0).head(size);
+          const double stretched = problem.LogLikelihood(work->trial.data());
+          if (std::isfinite(stretched) && stretched > trial_loglik) {
+            accepted_loglik = stretched;
+            step = work->damped.col(0).head(size);
+          } else {
+            work->trial = theta;
+            work->trial.segment(offset, size) += step;
+          }
+        }
+        work->previous_step.setZero();
+        work->previous_step.segment(offset, size) = step;
+        work->previous_step_valid = true;
         theta = work->trial;
-        last_change = trial_loglik - loglik;
+        last_change = accepted_loglik - loglik;
         lambda = lambda > 1e-6 ? lambda / 10.0 : 0.0;
         accepted = true;
         break;
@@ -242,6 +341,7 @@ double BlockStep(FeatureProblem& problem, Eigen::Map<Eigen::VectorXd>& theta, do
   }
   if (work->block_cholesky.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
   work->block_step.head(size) = work->block_cholesky.solve(g);
+  LimitPredictorStep(problem, offset, size, work->block_step.head(size));
   const double slack = QuadraticRegimeSlack(g.dot(work->block_step.head(size)), loglik, options);
   double scale = 1.0;
   for (int halving = 0; halving < kMaxStepShrinks; ++halving) {
@@ -285,16 +385,15 @@ EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta_data, bool train
       outcome.status = FeatureStatus::kAtBound;
       return outcome;
     }
-    if (CheckBounds(problem, theta_data, options, kRunawaySlack, work).any()) {
-      outcome.status = FeatureStatus::kAtBound;
-      return outcome;
-    }
     if (iteration >= options.max_iterations) {
       outcome.status = FeatureStatus::kMaxIterations;
       return outcome;
     }
     double current = loglik;
     double change = 0.0;
+    // The scale is held while it is beyond its bounds heading out (see
+    // ScaleHeadingOut); only the location is trained then.
+    const bool hold_scale = train_location && ScaleHeadingOut(problem, theta_data, options, *work);
     if (train_location) {
       // Fisher scoring: (Xᵀ W X) δ = Xᵀ ∂ℓ/∂η with W = E[−∂²ℓ/∂η²] (eq. 5).
       problem.EvaluateLocationFisher(theta_data, work->block_gradient.data(), work->block_hessian.data());
@@ -306,6 +405,10 @@ EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta_data, bool train
       }
       current += location_change;
       change += location_change;
+    }
+    if (hold_scale) {
+      last_change = change;
+      continue;
     }
     // Newton on the scale block with the exact Hessian (eq. 7), damped if needed.
     const double scale_loglik = problem.EvaluateScale(theta_data, work->block_gradient.data(), work->block_hessian.data());

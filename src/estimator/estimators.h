@@ -25,6 +25,15 @@ struct EstimatorWorkspace {
   Eigen::VectorXd gradient, step, trial, diagonal;
   Eigen::MatrixXd hessian, information, damped;
   Eigen::LLT<Eigen::MatrixXd> cholesky;
+  // Set by HasConverged: `cholesky` holds J of the block [offset, offset +
+  // size) at the current θ and `step` its Newton step J⁻¹g (reused by the
+  // undamped Newton step).
+  bool newton_step_ready = false;
+  Index newton_step_offset = 0, newton_step_size = 0;
+  // The last accepted Newton step (full length, zero outside its block), for
+  // the tail extrapolation of RunNewton.
+  Eigen::VectorXd previous_step;
+  bool previous_step_valid = false;
   Eigen::VectorXd block_gradient, block_step;
   Eigen::MatrixXd block_hessian, block_damped;
   Eigen::LLT<Eigen::MatrixXd> block_cholesky;
@@ -51,9 +60,20 @@ BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOp
 // (the initial value is the exact location MLE).
 EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
                          EstimatorWorkspace* work);
+// ζ of the Poisson limit: r = e^500 ≈ 1.4e217. There the NB terms equal the
+// Poisson ones to double precision for every count up to 2^31 (they differ
+// by O(y·μ/r)) while r, r + μ and every ratio of the kernels stay finite. A
+// scale at its upper bound is reported there (fit.cc).
+inline constexpr double kPoissonLimitLogSize = 500.0;
+
 // newton: joint Newton with the exact Hessian and Levenberg damping.
+// scale_held: train the location only, the scale staying where θ puts it;
+// then status at_bound means the location converged (or stalled at its own
+// bound) with the scale gradient pushing every scale group further beyond
+// its bound — the held scale is a boundary maximum — and converged means the
+// location converged but the scale would move inward.
 EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
-                           EstimatorWorkspace* work);
+                           EstimatorWorkspace* work, bool scale_held = false);
 // ceres: Ceres Solver's BFGS line search on −ℓ with the analytic gradient.
 EstimatorOutcome RunCeres(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
                           EstimatorWorkspace* work);

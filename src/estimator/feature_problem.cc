@@ -289,8 +289,10 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout) : layout_(layout
     table->assign(scale_groups * static_cast<std::size_t>(kSmallStride), 0.0);
   }
   table_begin_.assign(scale_groups + 1, 0);
+  table_size_.assign(scale_groups, std::numeric_limits<double>::quiet_NaN());
   entry_y_.reserve(n);
   entry_stirling_y_.reserve(n);
+  entry_log_y_.reserve(n);
   entry_terms_.reserve(n);
   slot_entry_.assign(static_cast<std::size_t>(kDirectSlots), -1);
   slot_stamp_.assign(static_cast<std::size_t>(kDirectSlots), 0);
@@ -369,7 +371,11 @@ void FeatureProblem::SetFeature(const double* y) {
     }
   }
   table_begin_.back() = static_cast<Index>(entry_y_.size());
-  for (double value : entry_y_) entry_stirling_y_.push_back(nb_detail::StirlingError(value));
+  entry_log_y_.clear();
+  for (double value : entry_y_) {
+    entry_stirling_y_.push_back(nb_detail::StirlingError(value));
+    entry_log_y_.push_back(std::log(value));
+  }
   entry_terms_.resize(entry_y_.size());
 
   // Each cell's observations split by kind, in position order.
@@ -402,6 +408,7 @@ void FeatureProblem::SetFeature(const double* y) {
       }
     }
   }
+  std::fill(table_size_.begin(), table_size_.end(), std::numeric_limits<double>::quiet_NaN());
   zero_begin_.back() = static_cast<Index>(zero_size_factor_.size());
   small_begin_.back() = static_cast<Index>(small_y_.size());
   other_begin_.back() = static_cast<Index>(other_y_.size());
@@ -448,21 +455,24 @@ void FeatureProblem::EvaluateSums(const double* theta) {
     const auto hs = static_cast<std::size_t>(h);
     const double zeta = beta_[hs];
     const double r = std::exp(zeta);
+    // The count tables depend on r only: recomputed when r changed.
+    const bool tables_current = table_size_[hs] == r;
+    table_size_[hs] = r;
     // Count terms of the other counts, once per distinct count.
     const Index table_begin = table_begin_[hs];
     const Index table_end = table_begin_[hs + 1];
-    if (table_end > table_begin) {
+    if (table_end > table_begin && !tables_current) {
       const nb_detail::SizeTerms size = nb_detail::ComputeSizeTerms(r);
       for (Index k = table_begin; k < table_end; ++k) {
         const auto ks = static_cast<std::size_t>(k);
-        entry_terms_[ks] = NbCountTermsFor(entry_y_[ks], entry_stirling_y_[ks], size);
+        entry_terms_[ks] = NbCountTermsFor(entry_y_[ks], entry_log_y_[ks], entry_stirling_y_[ks], size);
       }
     }
     // A, c1, c3 of the small counts 0 … max: sums over k < y.
     double* a = small_a_.data() + hs * kSmallStride;
     double* c1 = small_c1_.data() + hs * kSmallStride;
     double* c3 = small_c3_.data() + hs * kSmallStride;
-    {
+    if (!tables_current) {
       double log_sum = 0.0, c1_sum = 0.0, c3_sum = 0.0;
       for (int y = 1; y <= max_small_count_[hs]; ++y) {
         const double k = y - 1;
@@ -675,6 +685,42 @@ double FeatureProblem::EvaluateScale(const double* theta, double* gradient, doub
     }
   }
   return loglik_;
+}
+
+double FeatureProblem::PoissonLogLikelihoodBound() const {
+  CheckFeatureSet();
+  const auto groups = static_cast<std::size_t>(layout_.num_location_groups());
+  std::vector<double> sum_y(groups, 0.0), sum_s(groups, 0.0);
+  double constant = 0.0;
+  const std::vector<double>& size_factor = layout_.size_factor_at();
+  const std::vector<double>& offset = layout_.offset_at();
+  const std::array<double, kSmallStride>& log_factorial = LogFactorials();
+  for (const ObservationLayout::Cell& cell : layout_.cells()) {
+    const auto g = static_cast<std::size_t>(cell.location_group);
+    for (Index pos = cell.begin; pos < cell.end; ++pos) {
+      const auto ps = static_cast<std::size_t>(pos);
+      const double y = y_[ps];
+      sum_y[g] += y;
+      sum_s[g] += size_factor[ps];
+      if (y > 0.0) {
+        // log y! from the factorial table, or as (y+½)·log y − y + ½log 2π + st(y)
+        // from the count table.
+        double log_factorial_y;
+        if (IsSmallCount(y)) {
+          log_factorial_y = log_factorial[static_cast<std::size_t>(y)];
+        } else {
+          const auto e = static_cast<std::size_t>(entry_of_[ps]);
+          log_factorial_y = (y + 0.5) * entry_log_y_[e] - y + nb_detail::kHalfLog2Pi + entry_stirling_y_[e];
+        }
+        constant += y * offset[ps] - log_factorial_y;
+      }
+    }
+  }
+  double bound = constant;
+  for (std::size_t g = 0; g < groups; ++g) {
+    if (sum_y[g] > 0.0) bound += sum_y[g] * std::log(sum_y[g] / sum_s[g]) - sum_y[g];
+  }
+  return bound;
 }
 
 PredictorExtremes FeatureProblem::Extremes(const double* theta) const {

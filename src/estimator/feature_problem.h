@@ -94,6 +94,13 @@ class FeatureProblem {
   // Zero observations give (+inf, +inf, −inf).
   PredictorExtremes Extremes(const double* theta) const;
 
+  // An upper bound of the Poisson log-likelihood Σ[y·log μ − μ − log y!] over
+  // every location θ (the r → ∞ limit of ℓ): its maximum when each location
+  // group has its own mean, Σ_g [Y_g·log(Y_g/S_g) − Y_g] + Σ_i y_i·log s_i −
+  // Σ_i log y_i! (Y_g, S_g: the group's counts and size factors summed) —
+  // attained when the design is saturated, larger otherwise.
+  double PoissonLogLikelihoodBound() const;
+
   // η and ζ (n each, original observation order) at θ, e.g. for tests.
   void LinearPredictors(const double* theta, double* eta, double* zeta) const;
 
@@ -127,8 +134,11 @@ class FeatureProblem {
   // Other counts: the distinct values of each scale group h at entries
   // [table_begin_[h], table_begin_[h + 1]), with their NbCountTerms.
   std::vector<Index> table_begin_;
-  std::vector<double> entry_y_, entry_stirling_y_;
+  std::vector<double> entry_y_, entry_log_y_, entry_stirling_y_;
   std::vector<NbCountTerms> entry_terms_;  // at the current θ
+  // The size r each scale group's count tables (small and other) were last
+  // computed for (NaN: not yet): unchanged r, no recomputation.
+  std::vector<double> table_size_;
   // Building the table: direct slots for integer counts below a limit,
   // sorting for the rest (no allocation after construction).
   std::vector<std::int32_t> slot_entry_;

@@ -92,6 +92,13 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// At a location bound: an eigenvalue of J at most this fraction of the
+// largest is a diverging direction (the information of a group at the
+// min_mean bound, ~n_g·1e-10, against that of the groups with counts), and a
+// loading above kNullLoading (relative) puts a coefficient on it.
+constexpr double kNullEigenvalue = 1e-8;
+constexpr double kNullLoading = 1e-6;
+
 struct ThreadState {
   ThreadState(const NbGlmModel& model, const ObservationLayout& layout, const Initializer& initializer)
       : problem(layout),
@@ -99,13 +106,20 @@ struct ThreadState {
         work(model.location.num_reduced(), model.scale.num_reduced()),
         y(static_cast<std::size_t>(model.num_observations())),
         theta(static_cast<std::size_t>(model.location.num_reduced() + model.scale.num_reduced())),
-        covariance(work.m, work.m) {}
+        restart(theta.size()),
+        covariance(work.m, work.m),
+        eigen(work.m),
+        null_vectors(work.m, work.m) {}
   FeatureProblem problem;
   InitWorkspace init;
   EstimatorWorkspace work;
   std::vector<double> y;
   std::vector<double> theta;
+  std::vector<double> restart;
   Eigen::MatrixXd covariance;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen;
+  Eigen::MatrixXd null_vectors;  // the first null_directions columns
+  Index null_directions = 0;
 };
 
 void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const NbGlmModel& model,
@@ -134,15 +148,62 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   const bool location_exact = initializer.Initialize(state->y.data(), theta, theta + q, &state->init);
   state->problem.SetFeature(state->y.data());
   const bool train_location = !location_exact;
-  EstimatorOutcome outcome;
-  switch (options.algorithm) {
-    case Algorithm::kIrls: outcome = RunIrls(state->problem, theta, train_location, options, &state->work); break;
-    case Algorithm::kNewton: outcome = RunNewton(state->problem, theta, train_location, options, &state->work); break;
-    case Algorithm::kCeres: outcome = RunCeres(state->problem, theta, train_location, options, &state->work); break;
+  const auto run = [&](double* start) {
+    switch (options.algorithm) {
+      case Algorithm::kIrls: return RunIrls(state->problem, start, train_location, options, &state->work);
+      case Algorithm::kNewton: return RunNewton(state->problem, start, train_location, options, &state->work);
+      case Algorithm::kCeres: return RunCeres(state->problem, start, train_location, options, &state->work);
+    }
+    return EstimatorOutcome();
+  };
+  EstimatorOutcome outcome = run(theta);
+  // The profile likelihood in r can have two maxima, one inside and the
+  // supremum as r → ∞ (the Poisson limit), with a minimum between them (seen
+  // on real bulk data with few samples); a fit ends at whichever its start
+  // leads to, and a scale held beyond max_size is not yet at the limit. So
+  // both candidates are looked at and the higher maximum is kept
+  // (docs/model.md "Two maxima"):
+  //  1. the Poisson limit: the location maximised with every scale group at
+  //     r = e^500 (kPoissonLimitLogSize); a candidate only if the scale
+  //     gradient there points outward (a maximum), and skipped when ℓ already
+  //     exceeds every Poisson log-likelihood (PoissonLogLikelihoodBound);
+  //  2. when the fit is then at the scale bound: a restart from the method
+  //     of moments at its fitted means, if those show overdispersion.
+  if (q_s > 0 && std::isfinite(outcome.loglik)) {
+    double* other = state->restart.data();
+    const double log_max = std::log(options.max_size);
+    const bool scale_at_bound = state->problem.Extremes(theta).min_zeta > log_max;
+    if (scale_at_bound || outcome.loglik < state->problem.PoissonLogLikelihoodBound()) {
+      std::copy(theta, theta + m, other);
+      initializer.ScaleAtLogSize(kPoissonLimitLogSize, other + q);
+      const EstimatorOutcome limit =
+          RunNewton(state->problem, other, /*train_location=*/true, options, &state->work, /*scale_held=*/true);
+      outcome.iterations += limit.iterations;
+      if (limit.status == FeatureStatus::kAtBound && std::isfinite(limit.loglik) &&
+          limit.loglik >= outcome.loglik - options.function_tolerance * (1.0 + std::abs(outcome.loglik))) {
+        std::copy(other, other + m, theta);
+        outcome.status = FeatureStatus::kAtBound;
+        outcome.loglik = limit.loglik;
+      }
+    }
+    if (state->problem.Extremes(theta).min_zeta > log_max) {
+      std::copy(theta, theta + m, other);
+      if (initializer.ScaleFromMoments(state->y.data(), other, other + q, &state->init)) {
+        const EstimatorOutcome inside = run(other);
+        outcome.iterations += inside.iterations;
+        if (std::isfinite(inside.loglik) && inside.loglik > outcome.loglik &&
+            state->problem.Extremes(other).min_zeta <= log_max) {
+          std::copy(other, other + m, theta);
+          outcome.status = inside.status;
+          outcome.loglik = inside.loglik;
+        }
+      }
+    }
   }
   // A fit that stopped inside the bounds but converged beyond them is at_bound.
   const BoundCheck bounds = CheckBounds(state->problem, theta, options, 1.0, &state->work);
   if (outcome.status == FeatureStatus::kConverged && bounds.any()) outcome.status = FeatureStatus::kAtBound;
+  const bool poisson_limit = q_s > 0 && state->problem.Extremes(theta).min_zeta > std::log(options.max_size);
 
   result->status[r] = outcome.status;
   result->iterations[r] = outcome.iterations;
@@ -154,27 +215,82 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
 
   // Standard errors: inverse observed information J = −H of θ at the estimate
   // (eq. 5–8 through the chain rule), mapped through the bases. A J that is
-  // not positive definite gives NaN, never a floor value.
+  // not positive definite gives NaN, never a floor value. At a bound
+  // (docs/model.md "Bounds"):
+  //  - the scale at the Poisson limit (every r → ∞) is a boundary value, not
+  //    an estimate: the location's covariance is the inverse of its own block
+  //    (the Poisson GLM's; the cross-information vanishes there) and the
+  //    scale's is NaN;
+  //  - a location group heading to μ → 0 makes J singular along the
+  //    diverging combinations of θ_loc: the near-null eigenvectors of J
+  //    (eigenvalue ≤ kNullEigenvalue·largest). A coefficient orthogonal to all
+  //    of them is estimable, with its variance from the pseudo-inverse of J
+  //    on the rest; any other is reported as NaN, estimate and standard error.
   state->problem.Evaluate(theta, state->work.gradient.data(), state->work.hessian.data());
-  state->work.information = -state->work.hessian;
-  state->work.cholesky.compute(state->work.information);
-  const bool invertible = state->work.cholesky.info() == Eigen::Success && state->work.hessian.allFinite();
-  if (invertible) {
-    state->covariance.setIdentity();
-    state->work.cholesky.solveInPlace(state->covariance);
+  const Index block = poisson_limit ? q : m;  // the part of θ with a covariance
+  state->covariance.setConstant(kNaN);
+  auto information = state->work.information.topLeftCorner(block, block);
+  information = -state->work.hessian.topLeftCorner(block, block);
+  auto covariance = state->covariance.topLeftCorner(block, block);
+  bool invertible = state->work.hessian.topLeftCorner(block, block).allFinite();
+  state->null_directions = 0;
+  if (invertible && bounds.location && block > 0) {
+    state->eigen.compute(information);
+    invertible = state->eigen.info() == Eigen::Success;
+    const auto& values = state->eigen.eigenvalues();  // ascending
+    const auto& vectors = state->eigen.eigenvectors();
+    if (invertible) {
+      const double largest = values(block - 1);
+      covariance.setZero();
+      for (Index k = 0; k < block; ++k) {
+        if (!(largest > 0.0) || values(k) <= kNullEigenvalue * largest) {
+          state->null_vectors.col(state->null_directions++) = vectors.col(k);
+        } else {
+          covariance.noalias() += vectors.col(k) * vectors.col(k).transpose() / values(k);
+        }
+      }
+    }
+  } else if (invertible && block > 0) {
+    state->work.cholesky.compute(information);
+    invertible = state->work.cholesky.info() == Eigen::Success;
+    if (invertible) {
+      covariance.setIdentity();
+      state->work.cholesky.solveInPlace(covariance);
+    }
   }
-  if (!invertible || !state->covariance.allFinite()) {
+  if (!invertible || !covariance.allFinite()) {
     state->covariance.setConstant(kNaN);
+    state->null_directions = 0;
     if (outcome.status == FeatureStatus::kConverged) result->status[r] = FeatureStatus::kNumericalFailure;
   }
-  // At a bound, the standard errors of the predictor that hit it mean nothing.
-  if (bounds.location) {
-    state->covariance.topRows(q).setConstant(kNaN);
-    state->covariance.leftCols(q).setConstant(kNaN);
+  // Reduced parameters on which a diverging direction loads have no finite
+  // covariance (a contrast touching them is not tested).
+  for (Index k = 0; k < state->null_directions; ++k) {
+    for (Index j = 0; j < block; ++j) {
+      if (std::abs(state->null_vectors(j, k)) > kNullLoading) {
+        state->covariance.row(j).setConstant(kNaN);
+        state->covariance.col(j).setConstant(kNaN);
+      }
+    }
   }
-  if (bounds.scale) {
-    state->covariance.bottomRows(q_s).setConstant(kNaN);
-    state->covariance.rightCols(q_s).setConstant(kNaN);
+  // Coefficients a_j = b_jᵀθ along a diverging direction have no finite value.
+  const Matrix& location_basis = model.location.constraints.basis();
+  for (std::size_t j = 0; j < location_basis.shape(0); ++j) {
+    double norm = 0.0;
+    for (Index l = 0; l < q; ++l) norm += location_basis(j, static_cast<std::size_t>(l)) * location_basis(j, static_cast<std::size_t>(l));
+    for (Index k = 0; k < state->null_directions; ++k) {
+      double loading = 0.0;
+      for (Index l = 0; l < q; ++l) loading += location_basis(j, static_cast<std::size_t>(l)) * state->null_vectors(l, k);
+      if (std::abs(loading) > kNullLoading * std::sqrt(norm)) result->location_coef(r, j) = kNaN;
+    }
+  }
+  // The scale at the Poisson limit: log r = +∞ for a coefficient that carries
+  // it (e.g. the intercept), the others (differences of infinities) NaN.
+  if (poisson_limit) {
+    for (std::size_t j = 0; j < result->scale_coef.shape(1); ++j) {
+      double& value = result->scale_coef(r, j);
+      value = value >= kPoissonLimitLogSize - 1.0 ? std::numeric_limits<double>::infinity() : kNaN;
+    }
   }
   for (Index j = 0; j < m; ++j) {
     for (Index k = 0; k < m; ++k) result->reduced_covariance(r, static_cast<std::size_t>(j), static_cast<std::size_t>(k)) = state->covariance(j, k);
@@ -185,8 +301,8 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
       double variance = 0.0;
       for (Index k = 0; k < block_size; ++k) {
         for (Index l = 0; l < block_size; ++l) {
-          variance += b(j, static_cast<std::size_t>(k)) * state->covariance(block_offset + k, block_offset + l) *
-                      b(j, static_cast<std::size_t>(l));
+          const double weight = b(j, static_cast<std::size_t>(k)) * b(j, static_cast<std::size_t>(l));
+          if (weight != 0.0) variance += weight * state->covariance(block_offset + k, block_offset + l);
         }
       }
       (*se)(r, j) = variance >= 0.0 ? std::sqrt(variance) : kNaN;

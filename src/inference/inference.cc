@@ -70,8 +70,10 @@ TestResult WaldTest(const FitResult& fit, const NbGlmModel& model, const std::ve
       for (std::size_t l = 0; l < q; ++l) variance += reduced[k] * fit.reduced_covariance(f, block + k, block + l) * reduced[l];
     }
     double se = variance >= 0.0 ? std::sqrt(variance) : kNaN;
+    // An estimate is reported only with its standard error: without one (not
+    // estimable, e.g. a coefficient running off to a bound) it is NaN.
     if (!Testable(fit.status[f]) || !std::isfinite(se) || !std::isfinite(estimate)) {
-      estimate = Testable(fit.status[f]) ? estimate : kNaN;
+      estimate = kNaN;
       se = kNaN;
     }
     double z = std::isfinite(se) && se > 0.0 ? estimate / se : kNaN;

@@ -61,7 +61,6 @@ InitWorkspace Initializer::MakeWorkspace() const {
   work.scale_numerator.resize(scale_solver_.cols());
   work.scale_denominator.resize(scale_solver_.cols());
   work.scale_log_size.resize(scale_solver_.cols());
-  work.eta.resize(n_);
   return work;
 }
 
@@ -81,28 +80,46 @@ bool Initializer::Initialize(const double* y, double* theta_location, double* th
   Eigen::Map<Eigen::VectorXd> loc(theta_location, location_solver_.rows());
   loc.noalias() = location_solver_ * work->location_log_mean;
 
-  // Fitted log means η_i = o_i + (M θ_loc)_g: the group log means themselves
-  // when saturated, the weighted least-squares fit otherwise.
-  work->location_fitted.noalias() = location_rows_ * loc;
-  for (Index i = 0; i < n_; ++i) work->eta(i) = work->location_fitted(layout_.location_group_of()[static_cast<std::size_t>(i)]) + offset_[static_cast<std::size_t>(i)];
+  // Scale from the fitted means: the group log means themselves when
+  // saturated, the weighted least-squares fit otherwise.
+  ScaleFromMoments(y, theta_location, theta_scale, work);
+  return location_can_be_exact_ && !any_zero_group;
+}
 
-  // Scale: method of moments per scale group, r = Σμ² / Σ((y − μ)² − μ)
-  // (Var = μ + μ²/r), clipped to [kMinInitialSize, kMaxInitialSize]; a group
-  // that shows no overdispersion (denominator ≤ 0) starts at
-  // underdispersed_size_.
+bool Initializer::ScaleFromMoments(const double* y, const double* theta_location, double* theta_scale,
+                                   InitWorkspace* work) const {
+  // Fitted means μ_i = s_i·e^{(M θ_loc)_g}.
+  const Eigen::Map<const Eigen::VectorXd> loc(theta_location, location_solver_.rows());
+  work->location_fitted.noalias() = location_rows_ * loc;
+  for (Eigen::Index g = 0; g < work->location_fitted.size(); ++g) {
+    work->location_fitted(g) = std::exp(work->location_fitted(g));
+  }
+  // Method of moments per scale group, r = Σμ² / Σ(c·(y − μ)² − μ)
+  // (Var = μ + μ²/r), with c = n/(n − q) for the q fitted location
+  // parameters (residuals underestimate the variance by (n − q)/n: with 5
+  // parameters and 8 samples, uncorrected moments often show no
+  // overdispersion where the MLE is finite), clipped to [kMinInitialSize,
+  // kMaxInitialSize]; a group that shows no overdispersion (denominator ≤ 0)
+  // gets underdispersed_size_.
+  const Index q = location_solver_.rows();
+  const double correction = n_ > q ? static_cast<double>(n_) / static_cast<double>(n_ - q) : 1.0;
   work->scale_numerator.setZero();
   work->scale_denominator.setZero();
+  bool overdispersed = false;
   for (Index i = 0; i < n_; ++i) {
-    const double mu = std::exp(work->eta(i));
+    const auto is = static_cast<std::size_t>(i);
+    const double mu = layout_.size_factor_at()[static_cast<std::size_t>(layout_.position_of()[is])] *
+                      work->location_fitted(layout_.location_group_of()[is]);
     const double residual = y[i] - mu;
-    work->scale_numerator(layout_.scale_group_of()[static_cast<std::size_t>(i)]) += mu * mu;
-    work->scale_denominator(layout_.scale_group_of()[static_cast<std::size_t>(i)]) += residual * residual - mu;
+    work->scale_numerator(layout_.scale_group_of()[is]) += mu * mu;
+    work->scale_denominator(layout_.scale_group_of()[is]) += correction * residual * residual - mu;
   }
   for (Eigen::Index h = 0; h < work->scale_log_size.size(); ++h) {
     const double numerator = work->scale_numerator(h);
     const double denominator = work->scale_denominator(h);
     double size = underdispersed_size_;
     if (denominator > 0.0) {
+      overdispersed = true;
       size = numerator / denominator;
       if (!std::isfinite(size)) size = kMaxInitialSize;
       size = std::clamp(size, kMinInitialSize, kMaxInitialSize);
@@ -111,7 +128,12 @@ bool Initializer::Initialize(const double* y, double* theta_location, double* th
   }
   Eigen::Map<Eigen::VectorXd> scale(theta_scale, scale_solver_.rows());
   scale.noalias() = scale_solver_ * work->scale_log_size;
-  return location_can_be_exact_ && !any_zero_group;
+  return overdispersed;
+}
+
+void Initializer::ScaleAtLogSize(double log_size, double* theta_scale) const {
+  Eigen::Map<Eigen::VectorXd> scale(theta_scale, scale_solver_.rows());
+  scale.noalias() = scale_solver_ * Eigen::VectorXd::Constant(scale_solver_.cols(), log_size);
 }
 
 }  // namespace nbglm

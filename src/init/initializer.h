@@ -25,7 +25,6 @@ namespace nbglm {
 struct InitWorkspace {
   Eigen::VectorXd location_sum_y, location_log_mean, location_fitted;
   Eigen::VectorXd scale_numerator, scale_denominator, scale_log_size;
-  Eigen::VectorXd eta;
 };
 
 class Initializer {
@@ -50,6 +49,16 @@ class Initializer {
   // group whose counts are all zero has no finite MLE; its mean starts at
   // 0.1/Σs and the location is trained (it will head for the bound).
   bool Initialize(const double* y, double* theta_location, double* theta_scale, InitWorkspace* work) const;
+
+  // θ_scale by the method of moments at the means of θ_loc (also the second
+  // step of Initialize). Returns true when some scale group shows
+  // overdispersion (a positive moment denominator).
+  bool ScaleFromMoments(const double* y, const double* theta_location, double* theta_scale,
+                        InitWorkspace* work) const;
+
+  // θ_scale with every scale group at log size ζ (exactly when the scale
+  // design spans the constant, by least squares otherwise).
+  void ScaleAtLogSize(double log_size, double* theta_scale) const;
 
   bool location_can_be_exact() const { return location_can_be_exact_; }
 

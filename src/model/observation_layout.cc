@@ -109,6 +109,15 @@ ObservationLayout::ObservationLayout(Index n, Index q, Index q_s, const double* 
     ++scale_cell_begin_[static_cast<std::size_t>(cell.scale_group) + 1];
   }
   for (std::size_t h = 1; h < scale_cell_begin_.size(); ++h) scale_cell_begin_[h] += scale_cell_begin_[h - 1];
+
+  if (q_s > 0 && scale_rows_.rows() > 0) {
+    const Eigen::VectorXd ones = Eigen::VectorXd::Ones(scale_rows_.rows());
+    const Eigen::MatrixXd rows = scale_rows_;
+    Eigen::VectorXd direction = rows.colPivHouseholderQr().solve(ones);
+    if (direction.allFinite() && (rows * direction - ones).cwiseAbs().maxCoeff() <= 1e-12) {
+      scale_constant_direction_ = direction;
+    }
+  }
 }
 
 ObservationLayout::ObservationLayout(const NbGlmModel& model, const std::vector<double>& offset)

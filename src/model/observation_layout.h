@@ -83,6 +83,10 @@ class ObservationLayout {
   const std::vector<double>& min_offset() const { return min_offset_; }
   // True when every offset is 0 (no size factors).
   bool no_offsets() const { return no_offsets_; }
+  // A θ_scale direction d with z̃_hᵀd = 1 for every scale group h (moving θ
+  // along it adds the same constant to every ζ_i), or empty when the scale
+  // design does not span the constant.
+  const Eigen::VectorXd& scale_constant_direction() const { return scale_constant_direction_; }
 
  private:
   Index n_ = 0;
@@ -96,6 +100,7 @@ class ObservationLayout {
   std::vector<Index> observation_at_, position_of_;
   std::vector<double> offset_at_, size_factor_at_, min_offset_;
   bool no_offsets_ = true;
+  Eigen::VectorXd scale_constant_direction_;
 };
 
 }  // namespace nbglm

@@ -38,6 +38,7 @@
 #include "nbglm/negative_binomial.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -72,14 +73,37 @@ constexpr long double kBernoulli[kNumBernoulli] = {
 // Below this r the asymptotic series (error ~ e^{−2πr} at best) is not used.
 // At r = 10 the 13 terms reach ~1e-19 relative.
 constexpr double kAsymptoticMinR = 10.0;
+// For r < kAsymptoticMinR and r + y at least this, the ψ differences are
+// formed in double (see PsiDifferences).
+constexpr double kDoubleMinX = 100.0;
 
 // φ(x) = ψ(x) − log x and χ(x) = ψ₁(x) − 1/x for x ≥ kAsymptoticMinR:
 //   φ(x) = −1/(2x) − Σ_k B_2k/(2k)·x^{−2k},   χ(x) = 1/(2x²) + Σ_k B_2k·x^{−2k−1}.
+// The number of terms K of the asymptotic series below that x needs: the
+// first omitted term, ~|B_2K|·x^{−2K} relative to the series' leading term,
+// below 2^-64 (the series envelops: its error is below the first omitted
+// term). 13 terms at x = 10, 4 at x = 1000.
+int AsymptoticTerms(double x) {
+  static const std::array<double, kNumBernoulli> minimum_x = [] {
+    std::array<double, kNumBernoulli> t{};
+    for (int k = 1; k < kNumBernoulli; ++k) {
+      // 2·|B_{2k+2}|·x^{−2k} ≤ 2^-64  ⇔  x ≥ (2^65·|B_{2k+2}|)^{1/(2k)}
+      t[static_cast<std::size_t>(k)] =
+          std::pow(std::ldexp(1.0, 65) * std::fabs(static_cast<double>(kBernoulli[k])), 1.0 / (2.0 * k));
+    }
+    return t;
+  }();
+  for (int k = 1; k < kNumBernoulli; ++k) {
+    if (x >= minimum_x[static_cast<std::size_t>(k)]) return k;
+  }
+  return kNumBernoulli;
+}
+
 template <typename T>
 T PhiAsymptotic(T x) {
   const T z = 1 / (x * x);
   T sum = 0;
-  for (int k = kNumBernoulli - 1; k >= 0; --k) {
+  for (int k = AsymptoticTerms(static_cast<double>(x)) - 1; k >= 0; --k) {
     sum = z * (static_cast<T>(kBernoulli[k]) / (2 * k + 2) + sum);
   }
   return -1 / (2 * x) - sum;
@@ -88,7 +112,7 @@ template <typename T>
 T ChiAsymptotic(T x) {
   const T z = 1 / (x * x);
   T sum = 0;
-  for (int k = kNumBernoulli - 1; k >= 0; --k) {
+  for (int k = AsymptoticTerms(static_cast<double>(x)) - 1; k >= 0; --k) {
     sum = z * (static_cast<T>(kBernoulli[k]) + sum);
   }
   return (1 / (2 * x) + sum) / x;
@@ -116,9 +140,25 @@ double StirlingError(double x) {
                                   -1.0 / 1680,    1.0 / 1188,         -691.0 / 360360,
                                   1.0 / 156,      -3617.0 / 122400,   43867.0 / 244188,
                                   -174611.0 / 125400};
+    // Terms needed: the first omitted, 12·|c_K|·x^{−2K} relative to the
+    // result ≈ 1/(12x), below 2^-56 (the series envelops).
+    static const std::array<double, 10> minimum_x = [&] {
+      std::array<double, 10> t{};
+      for (int k = 1; k < 10; ++k) {
+        t[static_cast<std::size_t>(k)] = std::pow(12.0 * std::fabs(kCoef[k]) * std::ldexp(1.0, 56), 1.0 / (2.0 * k));
+      }
+      return t;
+    }();
+    int terms = 10;
+    for (int k = 1; k < 10; ++k) {
+      if (x >= minimum_x[static_cast<std::size_t>(k)]) {
+        terms = k;
+        break;
+      }
+    }
     const double z = 1.0 / (x * x);
     double sum = 0.0;
-    for (int k = 9; k >= 0; --k) sum = kCoef[k] + z * sum;
+    for (int k = terms - 1; k >= 0; --k) sum = kCoef[k] + z * sum;
     return sum / x;
   }
   // Small integers (counts!) from a table (values computed in 50 digits).
@@ -202,6 +242,15 @@ ScaledPsiDifferences PsiDifferences(double y, const SizeTerms& size) {
   if (y == 0) return {0.0, 0.0};  // exact: both differences vanish
   const double r = size.r;
   if (r >= kAsymptoticMinR) return AsymptoticPsiDifferences(y, r);
+  if (r + y >= kDoubleMinX) {
+    // y ≫ r: |r·φ(r+y)| ≤ r/(2(r+y)) < 0.05 against |r·φ(r)| ≥ 0.5, and
+    // likewise for v, so nothing cancels and double suffices.
+    const double x = r + y;
+    const double phi_x = PhiAsymptotic(x);
+    const double chi_x = ChiAsymptotic(x);
+    return {r * phi_x - static_cast<double>(size.r_phi_r),
+            r * (phi_x + r * chi_x - static_cast<double>(size.k_r))};
+  }
   using LD = long double;
   const LD rl = r;
   LD phi_x = 0;
@@ -220,13 +269,13 @@ ScaledPsiDifferences ComputeScaledPsiDifferences(double y, double r) {
 
 }  // namespace nb_detail
 
-NbCountTerms NbCountTermsFor(double y, double stirling_y, const nb_detail::SizeTerms& size) {
+NbCountTerms NbCountTermsFor(double y, double log_y, double stirling_y, const nb_detail::SizeTerms& size) {
   NbCountTerms count;
   if (y == 0) return count;  // ℓ = −r·log1p(μ/r) has no count-only part
   const double r = size.r;
   // Saddle-point form of ℓ (top of file) without its two deviance terms.
   const double stirling = nb_detail::StirlingError(r + y) - size.stirling_r - stirling_y;
-  count.loglik = stirling - nb_detail::kHalfLog2Pi - 0.5 * (std::log(y) + std::log1p(y / r));
+  count.loglik = stirling - nb_detail::kHalfLog2Pi - 0.5 * (log_y + std::log1p(y / r));
   const nb_detail::ScaledPsiDifferences psi = nb_detail::PsiDifferences(y, size);
   count.r_dphi = psi.r_dphi;
   count.v = psi.v;
@@ -237,7 +286,7 @@ NbCountTerms NbCountTermsFor(double y, double stirling_y, const nb_detail::SizeT
 
 NbCountTerms NbCountTermsFor(double y, double r) {
   if (y == 0) return NbCountTerms();
-  return NbCountTermsFor(y, nb_detail::StirlingError(y), nb_detail::ComputeSizeTerms(r));
+  return NbCountTermsFor(y, std::log(y), nb_detail::StirlingError(y), nb_detail::ComputeSizeTerms(r));
 }
 
 NbTerms NbEvaluate(double y, double eta, double zeta) {
