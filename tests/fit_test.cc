@@ -19,6 +19,9 @@
 #include "nbglm/simulator.h"
 #include "nbglm/size_factors.h"
 #include "nbglm/table.h"
+#include "estimator/estimators.h"
+#include "estimator/feature_problem.h"
+#include "model/observation_layout.h"
 #include "notebook_designs.h"
 
 namespace nbglm {
@@ -350,6 +353,141 @@ TEST(FitTest, ZeroGroupReachesTheBoundWithNaNForTheDivergingCoefficientOnly) {
   EXPECT_NEAR(fit.scale_coef(1, 0), alone.scale_coef(0, 0), 1e-6);
   EXPECT_NEAR(fit.scale_se(1, 0), alone.scale_se(0, 0), 1e-6 * alone.scale_se(0, 0));
   EXPECT_NEAR(fit.loglik[1], alone.loglik[0], 1e-8 * std::abs(alone.loglik[0]));
+}
+
+// Real airway genes (Himes et al. 2014; ../shared/data/airway, `~ cell + dex`,
+// median-of-ratios size factors) whose profile likelihood in r is hard:
+//  - ENSG00000128510: an interior maximum (ℓ = −32.197 at r ≈ 258) above the
+//    supremum as r → ∞ (−32.224), with a minimum between them;
+//  - ENSG00000052850: the other way round, the Poisson limit is the higher;
+//  - ENSG00000259134: a cell line of zeros (μ → 0) and the Poisson limit;
+//  - ENSG00000011590: a cell line of zeros and a nearly flat profile beyond
+//    r = 10⁸ (the scale must still end at the limit, not held anywhere).
+// Every estimator must reach the same maximum, and that maximum must be at
+// least the profile likelihood (location refitted) at every r of a grid.
+struct AirwayGene {
+  const char* name;
+  double counts[8];
+};
+constexpr AirwayGene kAirwayGenes[] = {
+    {"ENSG00000128510", {83, 15, 581, 74, 415, 71, 148, 45}},
+    {"ENSG00000052850", {9, 0, 4, 0, 0, 6, 64, 22}},
+    {"ENSG00000259134", {0, 0, 0, 11, 16, 49, 0, 5}},
+    {"ENSG00000011590", {3, 6, 7, 1, 1, 6, 0, 0}},
+};
+
+NbGlmModel AirwayModel() {
+  // Samples SRR1039508 … SRR1039521: cell lines N61311, N052611, N080611,
+  // N061011 (reference N052611), dexamethasone treated / untreated.
+  const std::vector<std::string> samples = {"SRR1039508", "SRR1039509", "SRR1039512", "SRR1039513",
+                                            "SRR1039516", "SRR1039517", "SRR1039520", "SRR1039521"};
+  const double x[8][5] = {{1, 0, 0, 1, 1}, {1, 0, 0, 1, 0}, {1, 0, 0, 0, 1}, {1, 0, 0, 0, 0},
+                          {1, 0, 1, 0, 1}, {1, 0, 1, 0, 0}, {1, 1, 0, 0, 1}, {1, 1, 0, 0, 0}};
+  Matrix values = Matrix::from_shape({8, 5});
+  for (std::size_t i = 0; i < 8; ++i) {
+    for (std::size_t j = 0; j < 5; ++j) values(i, j) = x[i][j];
+  }
+  const std::vector<std::string> names = {"(Intercept)", "cellN061011", "cellN080611", "cellN61311", "dexuntrt"};
+  const Design location = MakeDesign(values, names, samples);
+  const Design scale = InterceptDesign(samples);
+  return MakeModel(MakeLinearPredictor(location, ConstraintBasis::Identity(names), "location"),
+                   MakeLinearPredictor(scale, ConstraintBasis::Identity({"(Intercept)"}), "scale"));
+}
+
+Vector AirwaySizeFactors() {
+  return Vector({1.0236476492670632, 0.89616672179392343, 1.1794861208167848, 0.67005382904820165,
+                 1.1776713540502166, 1.3990364691534203, 0.92077868332816137, 0.94451408934091929});
+}
+
+// max over a grid of log r of the profile likelihood: the location maximised
+// with the scale held (the estimators' own location-only Newton).
+double ProfileMaximumOnGrid(const NbGlmModel& model, const Vector& size_factors, const double* counts) {
+  std::vector<double> offset(8);
+  for (std::size_t i = 0; i < 8; ++i) offset[i] = std::log(size_factors(i));
+  const ObservationLayout layout(model, offset);
+  FeatureProblem problem(layout);
+  problem.SetFeature(counts);
+  EstimatorWorkspace work(5, 1);
+  FitOptions options;
+  double best = -INFINITY;
+  for (double log_size = -3.0; log_size <= 30.0; log_size += 0.25) {
+    std::vector<double> theta = {0.0, 0.0, 0.0, 0.0, 0.0, log_size};
+    double mean = 0.0;
+    for (int i = 0; i < 8; ++i) mean += counts[i] / size_factors(static_cast<std::size_t>(i)) / 8.0;
+    theta[0] = std::log(std::max(mean, 0.1));
+    const EstimatorOutcome held = RunNewton(problem, theta.data(), true, options, &work, /*scale_held=*/true);
+    if (std::isfinite(held.loglik)) best = std::max(best, held.loglik);
+  }
+  return best;
+}
+
+TEST(FitTest, AirwayGenesWithTwoMaximaOrFlatProfilesReachTheHigherMaximum) {
+  const NbGlmModel model = AirwayModel();
+  const Vector size_factors = AirwaySizeFactors();
+  Matrix counts = Matrix::from_shape({4, 8});
+  std::vector<std::string> names;
+  for (std::size_t g = 0; g < 4; ++g) {
+    names.push_back(kAirwayGenes[g].name);
+    for (std::size_t i = 0; i < 8; ++i) counts(g, i) = kAirwayGenes[g].counts[i];
+  }
+  const CountMatrix matrix = CountMatrix::FromDense(counts, names, model.location.design.observation_names);
+  std::vector<FitResult> fits;
+  for (Algorithm algorithm : {Algorithm::kNewton, Algorithm::kIrls, Algorithm::kCeres}) {
+    FitOptions options;
+    options.algorithm = algorithm;
+    fits.push_back(Fit(matrix, model, size_factors, options));
+  }
+  for (std::size_t g = 0; g < 4; ++g) {
+    SCOPED_TRACE(names[g]);
+    const double loglik = fits[0].loglik[g];
+    for (const FitResult& fit : fits) EXPECT_NEAR(fit.loglik[g], loglik, 1e-8 * std::abs(loglik)) << ToString(fit.algorithm);
+    EXPECT_GE(loglik, ProfileMaximumOnGrid(model, size_factors, kAirwayGenes[g].counts) - 1e-9 * std::abs(loglik));
+    // No held value is ever reported: a finite log r, or the limit.
+    EXPECT_FALSE(std::isnan(fits[0].scale_coef(g, 0)));
+  }
+  // The interior maximum, and the Poisson limit.
+  EXPECT_EQ(fits[0].status[0], FeatureStatus::kConverged);
+  EXPECT_NEAR(fits[0].scale_coef(0, 0), std::log(258.0), 0.01);
+  for (std::size_t g = 1; g < 4; ++g) {
+    EXPECT_EQ(fits[0].status[g], FeatureStatus::kAtBound);
+    EXPECT_EQ(fits[0].scale_coef(g, 0), INFINITY);
+    EXPECT_TRUE(std::isnan(fits[0].scale_se(g, 0)));
+  }
+}
+
+// At the Poisson limit the location estimates and standard errors are the
+// Poisson GLM's: for an intercept-only location with size factors, the MLE
+// e^a = Σy/Σs and the standard error 1/√(Σμ) = 1/√Σy.
+TEST(FitTest, PoissonLimitReportsThePoissonGlm) {
+  const std::size_t n = 400;
+  std::mt19937_64 rng(3);
+  std::vector<std::string> samples;
+  Matrix counts = Matrix::from_shape({1, n});
+  Vector size_factors = Vector::from_shape({n});
+  double sum_y = 0.0, sum_s = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    samples.push_back("s" + std::to_string(i));
+    size_factors(i) = 0.5 + std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    // Under-dispersed counts (binomial), so the NB maximum is the Poisson limit.
+    counts(0, i) = static_cast<double>(std::binomial_distribution<int>(20, 0.25 * size_factors(i))(rng));
+    sum_y += counts(0, i);
+    sum_s += size_factors(i);
+  }
+  const Design intercept = InterceptDesign(samples);
+  const NbGlmModel model = MakeModel(MakeLinearPredictor(intercept, ConstraintBasis::Identity({"(Intercept)"}), "location"),
+                                     MakeLinearPredictor(intercept, ConstraintBasis::Identity({"(Intercept)"}), "scale"));
+  const FitResult fit = Fit(CountMatrix::FromDense(counts, {"binomial"}, samples), model, size_factors, FitOptions());
+  EXPECT_EQ(fit.status[0], FeatureStatus::kAtBound);
+  EXPECT_EQ(fit.scale_coef(0, 0), INFINITY);
+  EXPECT_TRUE(std::isnan(fit.scale_se(0, 0)));
+  EXPECT_NEAR(fit.location_coef(0, 0), std::log(sum_y / sum_s), 1e-10);
+  EXPECT_NEAR(fit.location_se(0, 0), 1.0 / std::sqrt(sum_y), 1e-8 / std::sqrt(sum_y));
+  double poisson = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double mu = size_factors(i) * sum_y / sum_s;
+    poisson += counts(0, i) * std::log(mu) - mu - std::lgamma(counts(0, i) + 1.0);
+  }
+  EXPECT_NEAR(fit.loglik[0], poisson, 1e-10 * std::abs(poisson));
 }
 
 }  // namespace

@@ -17,10 +17,15 @@
 #             nothing cancels as r grows: no loss at r = 1e12, unlike dnbinom)
 #   r = Inf:  B = y log mu - lgamma(y+1)          (the Poisson limit)
 # A feature whose counts are all zero scores 0 for every tool (its supremum,
-# reached as mu -> 0), whatever the tool returned for it. A feature with a
-# non-finite estimate (NaN, or log r = -Inf) otherwise is "missing" for that
-# tool: the sum excludes it and the count is reported. Sums use R's extended
-# precision accumulation.
+# reached as mu -> 0), whatever the tool returned for it. nbglm reports the
+# location coefficients of a feature whose fit diverges (a group of zeros:
+# mu -> 0, status at_bound) as NaN, not as a finite stopping value; for such a
+# feature the tool's own log-likelihood (feature_stats.tsv, the value at its
+# last iterate) is taken and counted as "self-reported" (its agreement with
+# this evaluator on every other feature is reported as max_abs_vs_own). A
+# feature with a non-finite estimate otherwise (NaN, or log r = -Inf) is
+# "missing" for that tool: the sum excludes it and the count is reported.
+# Sums use R's extended precision accumulation.
 
 script_dir <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE)))
 source(file.path(script_dir, "common.R"))
@@ -90,6 +95,7 @@ score_tool <- function(set, dir, chunk = 1000L) {
   beta[beta < -1e6] <- -1e6
   ll <- rep(NA_real_, length(features))
   ll[all_zero] <- 0
+  attr(ll, "self_reported") <- 0L
   todo <- which(!all_zero & finite)
   offset <- log(set$size_factors)
   for (k in seq(1L, length(todo), by = chunk)) {
@@ -98,6 +104,17 @@ score_tool <- function(set, dir, chunk = 1000L) {
     eta <- eta + matrix(offset, nrow(eta), ncol(eta), byrow = TRUE)
     ll[idx] <- feature_loglik(y[idx, , drop = FALSE], eta, r[idx])
   }
+  stats <- file.path(dir, "feature_stats.tsv")
+  self <- 0L
+  if (file.exists(stats)) {
+    fs <- read.delim(stats, colClasses = c(feature = "character"))
+    diverged <- which(is.na(ll) & !all_zero & rowSums(is.na(beta)) > 0 & fs$status == "at_bound" & is.finite(fs$loglik))
+    ll[diverged] <- fs$loglik[diverged]
+    self <- length(diverged)
+    attr(ll, "own") <- fs$loglik
+    attr(ll, "scored") <- !is.na(ll) & !seq_along(ll) %in% diverged & !all_zero
+  }
+  attr(ll, "self_reported") <- self
   ll
 }
 
@@ -147,22 +164,21 @@ for (name in names) {
   ll <- scores[[name]]
   if (is.null(ll)) {
     rows[[name]] <- data.frame(tool = name, loglik = NA, missing = NA, delta = NA, common = NA, lower = NA, higher = NA,
-                               max_abs_vs_own = NA)
+                               max_abs_vs_own = NA, self_reported = NA)
     next
   }
   common <- !is.na(ll) & !is.na(ref)
   diff <- ll[common] - ref[common]
   tol <- 1e-6 * (1 + abs(ref[common]))
   own <- NA
-  stats <- file.path(dirs[names == name], "feature_stats.tsv")
-  if (file.exists(stats)) {
-    fs <- read.delim(stats, colClasses = c(feature = "character"))
-    d <- abs(fs$loglik - ll)
-    d[fs$status == "all_zero"] <- NA
+  if (!is.null(attr(ll, "own"))) {
+    d <- abs(attr(ll, "own") - ll)
+    d[!attr(ll, "scored")] <- NA
     own <- if (any(!is.na(d))) max(d, na.rm = TRUE) else NA
   }
   rows[[name]] <- data.frame(tool = name, loglik = sprintf("%.10g", sum(ll, na.rm = TRUE)), missing = sum(is.na(ll)),
                              delta = sprintf("%.6g", sum(diff)), common = sum(common),
-                             lower = sum(diff < -tol), higher = sum(diff > tol), max_abs_vs_own = own)
+                             lower = sum(diff < -tol), higher = sum(diff > tol), max_abs_vs_own = own,
+                             self_reported = attr(ll, "self_reported"))
 }
 write.table(do.call(rbind, rows), out_path, sep = "\t", quote = FALSE, row.names = FALSE)

@@ -143,7 +143,9 @@ add("**Columns.** *wall s*: the whole process (start-up, reading the input, fitt
     "the R call for the peers); *peak MB*: maximum resident set size (`/usr/bin/time -v`); ",
     "*× nbglm-1t*: wall (fit) time over nbglm 1-thread's; *summed log-lik*: Σ over features and ",
     "observations of log NB(y; μ, r) at the tool's estimates, computed by the one evaluator ",
-    "`bench/peers/loglik.R` (Stirling-series form for r > 10, exact Poisson limit; all-zero features score 0); ",
+    "`bench/peers/loglik.R` (Stirling-series form for r > 10, exact Poisson limit; all-zero features score 0; ",
+    "nbglm reports the coefficients of a fit diverging to a group mean of 0 as NaN, and for those features its own ",
+    "log-likelihood is taken and counted as *self-reported* in the notes); ",
     "*Δ log-lik*: Σ over features of (tool − nbglm-1t); *lower / higher*: features whose log-likelihood is ",
     "below / above nbglm-1t's by more than 1e-6·(1 + |ℓ|).")
 add("")
@@ -167,6 +169,9 @@ for (set in sets) {
     if (has_ll && as.numeric(l$missing) > 0) notes <- paste0(notes, if (nzchar(notes)) "; " else "", l$missing, " features without estimates")
     if (t == "nbglm-1t" && has_ll && !is.na(l$max_abs_vs_own) && l$max_abs_vs_own != "NA") {
       notes <- paste0(notes, "; evaluator vs nbglm's own loglik: max abs diff ", sprintf("%.1e", as.numeric(l$max_abs_vs_own)))
+    }
+    if (has_ll && !is.null(l$self_reported) && !is.na(l$self_reported) && as.numeric(l$self_reported) > 0) {
+      notes <- paste0(notes, "; ", l$self_reported, " diverging fits self-reported")
     }
     add("| ", if (first) set else "", " | ", if (first) dims else "", " | ", if (first) paste0("`", info$formula, "`") else "",
         " | ", t, " | ", if (r$state == "ok") fmt(r$wall) else "—", " | ", if (r$state == "ok") fmt(r$cpu) else "—", " | ", if (r$state == "ok") fmt(r$fit) else "—",

@@ -159,28 +159,32 @@ bool ScaleHeadingOut(FeatureProblem& problem, const double* theta, const FitOpti
   return true;
 }
 
-// The stopping rules of HasConverged on the location block alone (the last
-// step's |Δℓ| is not asked: while the scale is held, only location steps are
-// taken, and the predicted gain gᵀJ⁻¹g/2 is what matters).
-bool LocationBlockConverged(double loglik, const FitOptions& options, EstimatorWorkspace* work) {
-  const Index q = work->q;
-  if (q == 0) return true;
+// The stopping rules of HasConverged on one block of θ, [offset, offset +
+// size), alone (the last step's |Δℓ| is not asked: steps of other blocks may
+// still move ℓ, and the predicted gain gᵀJ⁻¹g/2 is what matters here).
+bool BlockConverged(Index offset, Index size, double loglik, const FitOptions& options, EstimatorWorkspace* work) {
+  if (size == 0) return true;
   EstimatorWorkspace& w = *work;
-  auto g = w.gradient.head(q);
-  w.information.topLeftCorner(q, q) = -w.hessian.topLeftCorner(q, q);
-  w.cholesky.compute(w.information.topLeftCorner(q, q));
+  w.newton_step_ready = false;
+  auto g = w.gradient.segment(offset, size);
+  w.information.topLeftCorner(size, size) = -w.hessian.block(offset, offset, size, size);
+  w.cholesky.compute(w.information.topLeftCorner(size, size));
   if (w.cholesky.info() != Eigen::Success) return false;
-  w.step.head(q) = w.cholesky.solve(g);
-  const double decrement = g.dot(w.step.head(q));
+  w.step.head(size) = w.cholesky.solve(g);
+  const double decrement = g.dot(w.step.head(size));
   if (!(decrement >= 0.0) || !std::isfinite(decrement)) return false;
   if (0.5 * decrement > options.function_tolerance * (1.0 + std::abs(loglik))) return false;
-  for (Index j = 0; j < q; ++j) {
-    w.diagonal.head(q).setZero();
+  for (Index j = 0; j < size; ++j) {
+    w.diagonal.head(size).setZero();
     w.diagonal(j) = 1.0;
-    const double inverse_jj = w.cholesky.solve(w.diagonal.head(q))(j);
+    const double inverse_jj = w.cholesky.solve(w.diagonal.head(size))(j);
     if (std::abs(g(j)) * std::sqrt(std::max(inverse_jj, 0.0)) > options.gradient_tolerance) return false;
   }
   return true;
+}
+
+bool LocationBlockConverged(double loglik, const FitOptions& options, EstimatorWorkspace* work) {
+  return BlockConverged(0, work->q, loglik, options, work);
 }
 
 // The scale held at its bound (ScaleHeadingOut) and the location converged:
@@ -191,13 +195,22 @@ bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* th
   return !train_location || LocationBlockConverged(loglik, options, work);
 }
 
-// Past a bound the information is (numerically) singular in the direction of
-// the bound, so HasConverged cannot hold; the fit stops there as at_bound once
-// the log-likelihood no longer moves (last |Δℓ| within function_tolerance).
+// Past a location bound the information is (numerically) singular in the
+// direction of the bound, so HasConverged cannot hold; the fit stops there as
+// at_bound once the log-likelihood no longer moves (last |Δℓ| within
+// function_tolerance) — provided the scale is settled too: held at its bound
+// (ScaleHeadingOut) or converged as a block. (Along a nearly flat profile in
+// r, ℓ may stop moving well before r has reached its maximum.)
 bool AtBoundAndStalled(FeatureProblem& problem, const double* theta, int iteration, double loglik, double last_change,
                        const FitOptions& options, EstimatorWorkspace* work) {
   if (iteration == 0 || std::abs(last_change) > options.function_tolerance * (1.0 + std::abs(loglik))) return false;
-  return CheckBounds(problem, theta, options, 1.0, work).any();
+  const BoundCheck bounds = CheckBounds(problem, theta, options, 1.0, work);
+  if (!bounds.any()) return false;
+  if (work->q_s > 0) {
+    if (bounds.scale) return ScaleHeadingOut(problem, theta, options, *work);
+    return BlockConverged(work->q, work->q_s, loglik, options, work);
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------- newton
@@ -220,8 +233,10 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
     if (scale_held) {
       // Only the location is trained: done when it converges or stalls at
       // its own bound; at_bound means the held scale is a boundary maximum.
-      if (LocationBlockConverged(loglik, options, work) ||
-          AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work)) {
+      const bool location_stalled = iteration > 0 &&
+                                    std::abs(last_change) <= options.function_tolerance * (1.0 + std::abs(loglik)) &&
+                                    CheckBounds(problem, theta_data, options, 1.0, work).location;
+      if (location_stalled || LocationBlockConverged(loglik, options, work)) {
         outcome.status =
             ScaleHeadingOut(problem, theta_data, options, *work) ? FeatureStatus::kAtBound : FeatureStatus::kConverged;
         return outcome;

@@ -179,7 +179,11 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
       const EstimatorOutcome limit =
           RunNewton(state->problem, other, /*train_location=*/true, options, &state->work, /*scale_held=*/true);
       outcome.iterations += limit.iterations;
-      if (limit.status == FeatureStatus::kAtBound && std::isfinite(limit.loglik) &&
+      // A fit that already ends with its scale held beyond max_size (heading
+      // out) moves to the limit whenever ℓ does not drop there: a maximum
+      // further out, if the profile has one, differs from the limit by less
+      // than the function tolerance allows to see.
+      if ((limit.status == FeatureStatus::kAtBound || scale_at_bound) && std::isfinite(limit.loglik) &&
           limit.loglik >= outcome.loglik - options.function_tolerance * (1.0 + std::abs(outcome.loglik))) {
         std::copy(other, other + m, theta);
         outcome.status = FeatureStatus::kAtBound;
