@@ -304,6 +304,12 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout) : layout_(layout
   group_d2_eta_.assign(groups, 0.0);
   group_fisher_.assign(groups, 0.0);
   cell_d2_eta_zeta_.assign(num_cells, 0.0);
+  group_sum_y_.assign(groups, 0.0);
+  group_sum_s_.assign(groups, 0.0);
+  bound_mean_.assign(groups, 0.0);
+  bound_matrix_ = Eigen::MatrixXd::Zero(num_location(), num_location());
+  bound_vector_ = Eigen::VectorXd::Zero(num_location());
+  bound_solver_ = Eigen::LDLT<Eigen::MatrixXd>(num_location());
   scale_d_zeta_.assign(scale_groups, 0.0);
   scale_d2_zeta_.assign(scale_groups, 0.0);
 }
@@ -409,6 +415,33 @@ void FeatureProblem::SetFeature(const double* y) {
     }
   }
   std::fill(table_size_.begin(), table_size_.end(), std::numeric_limits<double>::quiet_NaN());
+
+  // For PoissonLogLikelihoodBound: per location group Σy and Σs, and the
+  // constant Σ y·o − Σ log y!, log y! from the factorial table or as
+  // (y+½)·log y − y + ½·log 2π + st(y) from the count table.
+  std::fill(group_sum_y_.begin(), group_sum_y_.end(), 0.0);
+  std::fill(group_sum_s_.begin(), group_sum_s_.end(), 0.0);
+  poisson_constant_ = 0.0;
+  const std::array<double, kSmallStride>& log_factorial = LogFactorials();
+  for (const ObservationLayout::Cell& cell : cells) {
+    const auto g = static_cast<std::size_t>(cell.location_group);
+    for (Index pos = cell.begin; pos < cell.end; ++pos) {
+      const auto ps = static_cast<std::size_t>(pos);
+      const double value = y_[ps];
+      group_sum_y_[g] += value;
+      group_sum_s_[g] += size_factor[ps];
+      if (value > 0.0) {
+        double log_factorial_y;
+        if (IsSmallCount(value)) {
+          log_factorial_y = log_factorial[static_cast<std::size_t>(value)];
+        } else {
+          const auto e = static_cast<std::size_t>(entry_of_[ps]);
+          log_factorial_y = (value + 0.5) * entry_log_y_[e] - value + nb_detail::kHalfLog2Pi + entry_stirling_y_[e];
+        }
+        poisson_constant_ += value * offset[ps] - log_factorial_y;
+      }
+    }
+  }
   zero_begin_.back() = static_cast<Index>(zero_size_factor_.size());
   small_begin_.back() = static_cast<Index>(small_y_.size());
   other_begin_.back() = static_cast<Index>(other_y_.size());
@@ -509,40 +542,46 @@ void FeatureProblem::EvaluateSums(const double* theta) {
       const Index zero_begin = zero_begin_[cs], zero_end = zero_begin_[cs + 1];
       const Index small_begin = small_begin_[cs], small_end = small_begin_[cs + 1];
       if (fast) {
-        // Observations with μ < r (s < r/m) come first; the kernels take
-        // them in pairs with the series, the rest in pairs with log1p; a
-        // last odd one goes through NbObservationTerms.
+        // Observations with μ < r (s < r/m) come first: the kernels take them
+        // with the series, the rest with log1p, in pairs; an odd last one is
+        // paired with a dummy lane (y = 0, s = 0: μ = 0), which adds exact
+        // zeros to every sum.
         const double size_limit = r / group_mean;
         const auto run = [&](Index begin, Index end, const double* s, const auto& kernel) {
-          const Index split =
-              static_cast<Index>(std::lower_bound(s + begin, s + end, size_limit) - s);
-          const Index series_end = begin + (split - begin) / 2 * 2;
-          if (series_end > begin) {
-            const double max_mu = s[series_end - 1] * group_mean;
-            kernel(begin, series_end, max_mu / (r + max_mu), true);
+          const Index split = static_cast<Index>(std::lower_bound(s + begin, s + end, size_limit) - s);
+          for (int part = 0; part < 2; ++part) {
+            const Index part_begin = part == 0 ? begin : split;
+            const Index part_end = part == 0 ? split : end;
+            if (part_end == part_begin) continue;
+            const double max_mu = s[part_end - 1] * group_mean;
+            const double max_q = part == 0 ? max_mu / (r + max_mu) : 1.0;
+            kernel(part_begin, part_end, max_q, part == 0);
           }
-          const Index log_end = series_end + (end - series_end) / 2 * 2;
-          if (log_end > series_end) kernel(series_end, log_end, 1.0, false);
-          return log_end;
         };
-        const Index zero_done = run(zero_begin, zero_end, zero_size_factor_.data(),
-                                    [&](Index begin, Index end, double max_q, bool series) {
-                                      ZeroCountsKernel(max_q, series, zero_size_factor_.data() + begin, end - begin,
-                                                       group_mean, r, &sums);
-                                    });
-        for (Index k = zero_done; k < zero_end; ++k) {
-          const auto ks = static_cast<std::size_t>(k);
-          add_general(0.0, zero_size_factor_[ks], zero_offset_[ks], NbCountTerms());
-        }
-        const Index small_done =
-            run(small_begin, small_end, small_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
-              SmallCountsKernel(max_q, series, small_y_.data() + begin, small_size_factor_.data() + begin,
-                                small_offset_.data() + begin, end - begin, alpha, group_mean, r, a, c1, c3, &sums);
-            });
-        for (Index k = small_done; k < small_end; ++k) {
-          const auto ks = static_cast<std::size_t>(k);
-          add_general(small_y_[ks], small_size_factor_[ks], small_offset_[ks], NbCountTermsFor(small_y_[ks], r));
-        }
+        run(zero_begin, zero_end, zero_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
+          const Index pairs_end = begin + (end - begin) / 2 * 2;
+          if (pairs_end > begin) {
+            ZeroCountsKernel(max_q, series, zero_size_factor_.data() + begin, pairs_end - begin, group_mean, r, &sums);
+          }
+          if (pairs_end < end) {
+            const double size_factor[2] = {zero_size_factor_[static_cast<std::size_t>(pairs_end)], 0.0};
+            ZeroCountsKernel(max_q, series, size_factor, 2, group_mean, r, &sums);
+          }
+        });
+        run(small_begin, small_end, small_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
+          const Index pairs_end = begin + (end - begin) / 2 * 2;
+          if (pairs_end > begin) {
+            SmallCountsKernel(max_q, series, small_y_.data() + begin, small_size_factor_.data() + begin,
+                              small_offset_.data() + begin, pairs_end - begin, alpha, group_mean, r, a, c1, c3, &sums);
+          }
+          if (pairs_end < end) {
+            const auto k = static_cast<std::size_t>(pairs_end);
+            const double y[2] = {small_y_[k], 0.0};
+            const double size_factor[2] = {small_size_factor_[k], 0.0};
+            const double offset[2] = {small_offset_[k], 0.0};
+            SmallCountsKernel(max_q, series, y, size_factor, offset, 2, alpha, group_mean, r, a, c1, c3, &sums);
+          }
+        });
       } else {
         for (Index k = zero_begin; k < zero_end; ++k) {
           const auto ks = static_cast<std::size_t>(k);
@@ -687,40 +726,56 @@ double FeatureProblem::EvaluateScale(const double* theta, double* gradient, doub
   return loglik_;
 }
 
-double FeatureProblem::PoissonLogLikelihoodBound() const {
+double FeatureProblem::PoissonLogLikelihoodBound(const double* theta) {
   CheckFeatureSet();
-  const auto groups = static_cast<std::size_t>(layout_.num_location_groups());
-  std::vector<double> sum_y(groups, 0.0), sum_s(groups, 0.0);
-  double constant = 0.0;
-  const std::vector<double>& size_factor = layout_.size_factor_at();
-  const std::vector<double>& offset = layout_.offset_at();
-  const std::array<double, kSmallStride>& log_factorial = LogFactorials();
-  for (const ObservationLayout::Cell& cell : layout_.cells()) {
-    const auto g = static_cast<std::size_t>(cell.location_group);
-    for (Index pos = cell.begin; pos < cell.end; ++pos) {
-      const auto ps = static_cast<std::size_t>(pos);
-      const double y = y_[ps];
-      sum_y[g] += y;
-      sum_s[g] += size_factor[ps];
-      if (y > 0.0) {
-        // log y! from the factorial table, or as (y+½)·log y − y + ½log 2π + st(y)
-        // from the count table.
-        double log_factorial_y;
-        if (IsSmallCount(y)) {
-          log_factorial_y = log_factorial[static_cast<std::size_t>(y)];
-        } else {
-          const auto e = static_cast<std::size_t>(entry_of_[ps]);
-          log_factorial_y = (y + 0.5) * entry_log_y_[e] - y + nb_detail::kHalfLog2Pi + entry_stirling_y_[e];
-        }
-        constant += y * offset[ps] - log_factorial_y;
-      }
+  const Index q = num_location();
+  const Index groups = layout_.num_location_groups();
+  const RowMajorMatrixXd& x = layout_.location_rows();
+  // M_g = Σ_{i∈g} μ_i = S_g·e^{α_g}; the projection δ solves
+  // (Σ_g M_g x̃_g x̃_gᵀ) δ = Σ_g x̃_g (Y_g − M_g).
+  bound_matrix_.setZero();
+  bound_vector_.setZero();
+  for (Index g = 0; g < groups; ++g) {
+    const auto gs = static_cast<std::size_t>(g);
+    double alpha = 0.0;
+    for (Index j = 0; j < q; ++j) alpha += x(g, j) * theta[j];
+    bound_mean_[gs] = std::exp(alpha);
+    const double mass = group_sum_s_[gs] * bound_mean_[gs];
+    for (Index j = 0; j < q; ++j) {
+      bound_vector_(j) += x(g, j) * (group_sum_y_[gs] - mass);
+      for (Index k = 0; k < q; ++k) bound_matrix_(j, k) += mass * x(g, j) * x(g, k);
     }
   }
-  double bound = constant;
-  for (std::size_t g = 0; g < groups; ++g) {
-    if (sum_y[g] > 0.0) bound += sum_y[g] * std::log(sum_y[g] / sum_s[g]) - sum_y[g];
+  bool projected = q > 0 && bound_matrix_.allFinite() && bound_vector_.allFinite();
+  if (projected) {
+    bound_solver_.compute(bound_matrix_);
+    projected = bound_solver_.info() == Eigen::Success;
+    if (projected) bound_vector_ = bound_solver_.solve(bound_vector_);  // δ
+    projected = projected && bound_vector_.allFinite();
   }
-  return bound;
+  // With v_i = c_g·μ_i: Σ_{i∈g} v_i(log(v_i/s_i) − 1) = V_g·(log(V_g/S_g) − 1),
+  // V_g = c_g·M_g, since μ_i/s_i = e^{α_g} within the group.
+  const auto bound_with = [&](bool use_projection) {
+    double bound = poisson_constant_;
+    for (Index g = 0; g < groups; ++g) {
+      const auto gs = static_cast<std::size_t>(g);
+      double v;
+      if (use_projection) {
+        double c = 1.0;
+        for (Index j = 0; j < q; ++j) c += x(g, j) * bound_vector_(j);
+        if (!(c >= 0.0)) return std::numeric_limits<double>::quiet_NaN();
+        v = c * group_sum_s_[gs] * bound_mean_[gs];
+      } else {
+        v = group_sum_y_[gs];
+      }
+      if (v > 0.0) bound += v * (std::log(v / group_sum_s_[gs]) - 1.0);
+    }
+    return bound;
+  };
+  const double projected_bound = projected ? bound_with(true) : std::numeric_limits<double>::quiet_NaN();
+  const double saturated_bound = bound_with(false);
+  // Both are valid bounds; the smaller is the better one.
+  return std::isfinite(projected_bound) ? std::min(projected_bound, saturated_bound) : saturated_bound;
 }
 
 PredictorExtremes FeatureProblem::Extremes(const double* theta) const {

@@ -94,12 +94,16 @@ class FeatureProblem {
   // Zero observations give (+inf, +inf, −inf).
   PredictorExtremes Extremes(const double* theta) const;
 
-  // An upper bound of the Poisson log-likelihood Σ[y·log μ − μ − log y!] over
-  // every location θ (the r → ∞ limit of ℓ): its maximum when each location
-  // group has its own mean, Σ_g [Y_g·log(Y_g/S_g) − Y_g] + Σ_i y_i·log s_i −
-  // Σ_i log y_i! (Y_g, S_g: the group's counts and size factors summed) —
-  // attained when the design is saturated, larger otherwise.
-  double PoissonLogLikelihoodBound() const;
+  // An upper bound of the Poisson log-likelihood Σ[y·log μ − μ − log y!]
+  // over every location (the r → ∞ limit of ℓ), by Lagrange duality: for any
+  // v ≥ 0 with X̃ᵀv = X̃ᵀy (Fenchel: s·e^t ≥ v·t − v·log(v/s) + v),
+  //   max ≤ Σ_i y_i·o_i − Σ_i log y_i! + Σ_i v_i·(log(v_i/s_i) − 1).
+  // v is taken near the Poisson maximum: the means at θ_loc scaled per
+  // location group by c_g = 1 + x̃_gᵀδ, δ the weighted projection that makes
+  // X̃ᵀv = X̃ᵀy; when some c_g < 0, c_g = Y_g/M_g instead (the bound of a
+  // saturated model, Σ_g [Y_g·log(Y_g/S_g) − Y_g] + …, attained when the
+  // design is saturated).
+  double PoissonLogLikelihoodBound(const double* theta);
 
   // η and ζ (n each, original observation order) at θ, e.g. for tests.
   void LinearPredictors(const double* theta, double* eta, double* zeta) const;
@@ -145,6 +149,14 @@ class FeatureProblem {
   std::vector<std::uint32_t> slot_stamp_;
   std::uint32_t stamp_ = 0;
   std::vector<std::pair<double, Index>> large_counts_;
+
+  // Per location group, for PoissonLogLikelihoodBound: Σy, Σs; and the
+  // constant Σ y·o − Σ log y! (computed at SetFeature).
+  std::vector<double> group_sum_y_, group_sum_s_, bound_mean_;
+  double poisson_constant_ = 0.0;
+  Eigen::MatrixXd bound_matrix_;
+  Eigen::VectorXd bound_vector_;
+  Eigen::LDLT<Eigen::MatrixXd> bound_solver_;
 
   // Cache of the last evaluation.
   bool cache_valid_ = false;

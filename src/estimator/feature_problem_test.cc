@@ -191,9 +191,9 @@ TEST_F(FeatureProblemTest, MatchesDirectEvaluation) {
 
 // The evaluation takes each observation by one of several routes: zero and
 // small counts (≤ kMaxSmallCount) in pairs, with the series while μ < r and
-// log1p otherwise, a last odd one and larger or non-integer counts through
-// NbObservationTerms, everything through NbObservationTerms when e^{α_g}
-// leaves the normal range. Over a grid of means and sizes from the Poisson
+// log1p otherwise, a last odd one paired with a dummy lane, larger or
+// non-integer counts through NbObservationTerms, everything through
+// NbObservationTerms when e^{α_g} leaves the normal range. Over a grid of means and sizes from the Poisson
 // limit to extreme overdispersion, every route must give what NbEvaluate
 // gives observation by observation: sums within 1e-13 of the sum of the
 // terms' magnitudes (measured: within 2e-15 but for sums that cancel to

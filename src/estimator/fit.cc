@@ -166,14 +166,15 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   //  1. the Poisson limit: the location maximised with every scale group at
   //     r = e^500 (kPoissonLimitLogSize); a candidate only if the scale
   //     gradient there points outward (a maximum), and skipped when ℓ already
-  //     exceeds every Poisson log-likelihood (PoissonLogLikelihoodBound);
+  //     exceeds a bound of every Poisson log-likelihood (by duality, from the
+  //     fit's means: PoissonLogLikelihoodBound);
   //  2. when the fit is then at the scale bound: a restart from the method
   //     of moments at its fitted means, if those show overdispersion.
   if (q_s > 0 && std::isfinite(outcome.loglik)) {
     double* other = state->restart.data();
     const double log_max = std::log(options.max_size);
     const bool scale_at_bound = state->problem.Extremes(theta).min_zeta > log_max;
-    if (scale_at_bound || outcome.loglik < state->problem.PoissonLogLikelihoodBound()) {
+    if (scale_at_bound || outcome.loglik < state->problem.PoissonLogLikelihoodBound(theta)) {
       std::copy(theta, theta + m, other);
       initializer.ScaleAtLogSize(kPoissonLimitLogSize, other + q);
       const EstimatorOutcome limit =
