@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "nbglm/error.h"
+#include "estimator/estimators.h"
 #include "model/observation_layout.h"
 #include "nbglm/negative_binomial.h"
 
@@ -439,6 +440,35 @@ TEST_F(FeatureProblemTest, ObservationOrderDoesNotMatter) {
   const double lb = b.problem.Evaluate(f.theta.data(), gb.data(), nullptr);
   EXPECT_NEAR(la, lb, 1e-13 * std::fabs(la));
   for (Index j = 0; j < kP; ++j) EXPECT_NEAR(ga[j], gb[j], 1e-12 * (1 + std::fabs(ga[j])));
+}
+
+// PoissonLogLikelihoodBound is an upper bound of the Poisson log-likelihood
+// over every location, wherever it is computed, and tight at the Poisson
+// maximum (there the projection has nothing left to correct).
+TEST_F(FeatureProblemTest, PoissonBoundIsAnUpperBoundAndTightAtThePoissonMaximum) {
+  for (bool grouped : {true, false}) {
+    RandomFeature f = MakeFeature(21, kN, kQ, kQScale, grouped);
+    f.y[11] = 3.0;  // integer counts (the Poisson log-likelihood's log y!)
+    FeatureSetup setup(f);
+    // The Poisson maximum: the location maximised with r at the limit.
+    std::vector<double> theta = f.theta;
+    for (Index j = 0; j < kQScale; ++j) theta[kQ + j] = j == 0 ? kPoissonLimitLogSize : 0.0;
+    EstimatorWorkspace work(kQ, kQScale);
+    const EstimatorOutcome limit = RunNewton(setup.problem, theta.data(), true, FitOptions(), &work, true);
+    double poisson = 0.0;
+    std::vector<double> eta(kN), zeta(kN);
+    setup.problem.LinearPredictors(theta.data(), eta.data(), zeta.data());
+    for (Index i = 0; i < kN; ++i) poisson += f.y[i] * eta[i] - std::exp(eta[i]) - std::lgamma(f.y[i] + 1.0);
+    EXPECT_NEAR(limit.loglik, poisson, 1e-9 * std::fabs(poisson));
+    EXPECT_NEAR(setup.problem.PoissonLogLikelihoodBound(theta.data()), poisson, 1e-8 * std::fabs(poisson));
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> normal(0.0, 0.5);
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<double> elsewhere = theta;
+      for (Index j = 0; j < kQ; ++j) elsewhere[j] += normal(rng);
+      EXPECT_GE(setup.problem.PoissonLogLikelihoodBound(elsewhere.data()), poisson - 1e-9 * std::fabs(poisson));
+    }
+  }
 }
 
 TEST_F(FeatureProblemTest, RejectsBadArguments) {
