@@ -271,6 +271,11 @@ TEST_F(CliTestCommandTest, LikelihoodRatioTestsWithFormulasOnTheFitsSampleSheet)
   ExpectSameTest(
       Path("scale.tsv"),
       LikelihoodRatioTest(full_fit, full, Fit(counts_, same_dispersion, Vector(), FitOptions()), same_dispersion));
+  // Mistakes in the reduced formula name the --reduced-* option.
+  r = RunCli("test --quiet --fit " + Path("fit") + " --reduced-loc '~ batch' --out " + Path("typo.tsv"));
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_EQ(r.err.rfind("nbglm: error: --reduced-loc: 'batch': unknown column of " + Path("sheet.tsv"), 0), 0u) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(Path("typo.tsv")));
   // A reduced design file works on a formula fit too.
   r = RunCli("test --quiet --fit " + Path("fit") + " --reduced-loc-design " + Path("intercept.tsv") + " --out " +
              Path("loc2.tsv"));

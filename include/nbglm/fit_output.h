@@ -27,6 +27,9 @@ struct FitRunInfo {
   // Options given any number of times (e.g. "loc_nested"), stored as arrays
   // of strings in the same "inputs" object.
   std::vector<std::pair<std::string, std::vector<std::string>>> input_lists;
+  // Further files written into the fit directory with the others (name,
+  // contents), e.g. the size factors used.
+  std::vector<std::pair<std::string, std::string>> files;
 
   // The value recorded for `key` in `inputs`, or "" when there is none.
   std::string Input(const std::string& key) const;

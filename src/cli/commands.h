@@ -6,12 +6,18 @@
 #define NBGLM_SRC_CLI_COMMANDS_H_
 
 #include <functional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 namespace nbglm::cli {
 
 using Action = std::function<int()>;
+
+// The command line as given (arguments shell-quoted where needed), recorded
+// by main() for summary.json.
+void SetCommandLine(int argc, char** argv);
+const std::string& CommandLine();
 
 Action AddCheckDesignCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);

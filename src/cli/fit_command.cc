@@ -75,7 +75,8 @@ Action AddFitCommand(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingPath);
   options->model.Register(*command);
-  command->add_option("--size-factors", options->size_factors, "TSV (observation, size_factor), or ratio|poscounts|total");
+  command->add_option("--size-factors", options->size_factors,
+                      "TSV (observation, size_factor), a numeric column of --samples, or ratio|poscounts|total");
   command->add_option("--algorithm", options->algorithm, "newton (default) | irls | ceres");
   command->add_option("--threads", options->threads, "threads (default: all cores)");
   command->add_option("--features", options->features, "feature range BEGIN:END (0-based, END exclusive)");
@@ -103,13 +104,8 @@ Action AddFitCommand(CLI::App& app) {
     NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
     const CountMatrix counts = ReadCounts(options->counts);
     AlignObservations(counts, "--counts", &model);
-    Vector size_factors;
     const std::string& sf = options->size_factors;
-    if (sf == "ratio" || sf == "poscounts" || sf == "total") {
-      size_factors = ComputeSizeFactors(counts, sf);
-    } else if (!sf.empty()) {
-      size_factors = ReadSizeFactors(sf, model.location.design.observation_names);
-    }
+    const Vector size_factors = ResolveSizeFactors(sf, options->model.samples, counts, model);
     Progress progress(!options->quiet);
     fit_options.progress = [&progress](Index done, Index total) { progress.Update(done, total); };
     const FitResult result = Fit(counts, model, size_factors, fit_options);
@@ -123,11 +119,12 @@ Action AddFitCommand(CLI::App& app) {
                              size_factors.size() > 0 ? AbsolutePath(options->out + "/size_factors.tsv") : "");
     info.inputs.emplace_back(kInputAlgorithm, ToString(fit_options.algorithm));
     info.inputs.emplace_back(kInputFeatures, options->features);
-    WriteFitOutputs(options->out, result, model, info);
     if (size_factors.size() > 0) {
-      WriteFileAtomically(options->out + "/size_factors.tsv",
-                          SizeFactorsToTsv(size_factors, model.location.design.observation_names));
+      info.files.emplace_back("size_factors.tsv",
+                              SizeFactorsToTsv(size_factors, model.location.design.observation_names));
     }
+    info.command_line = CommandLine();
+    WriteFitOutputs(options->out, result, model, info);
     if (!options->quiet) std::cerr << result.BriefReport() << "\n";
     return 0;
   };

@@ -1,12 +1,81 @@
 #include "cli/fit_inputs.h"
 
+#include <cmath>
 #include <filesystem>
 #include <unordered_map>
 #include <xtensor/xview.hpp>
 
 #include "nbglm/error.h"
+#include "nbglm/sample_table.h"
+#include "nbglm/size_factors.h"
+#include "nbglm/table.h"
 
 namespace nbglm::cli {
+
+namespace {
+std::string& CommandLineStorage() {
+  static std::string line;
+  return line;
+}
+}  // namespace
+
+void SetCommandLine(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    std::string argument = argv[i];
+    const bool plain = !argument.empty() && argument.find_first_of(" \t\n'\"\\$`!*?~;&|<>()[]{}#") == std::string::npos;
+    if (!plain) {
+      std::string quoted = "'";
+      for (char c : argument) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      argument = quoted + "'";
+    }
+    if (i > 0) line += ' ';
+    line += argument;
+  }
+  CommandLineStorage() = line;
+}
+
+const std::string& CommandLine() { return CommandLineStorage(); }
+
+Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountMatrix& counts,
+                          const NbGlmModel& model) {
+  if (value.empty()) return Vector();
+  if (value == "ratio" || value == "poscounts" || value == "total") return ComputeSizeFactors(counts, value);
+  std::error_code error;
+  if (std::filesystem::is_regular_file(value, error)) {
+    return ReadSizeFactors(value, model.location.design.observation_names);
+  }
+  if (!samples.empty()) {
+    const SampleTable sheet = ReadSampleTable(samples);
+    if (const SampleColumn* column = sheet.Find(value)) {
+      if (column->type != SampleColumnType::kNumeric) {
+        throw InputError("--size-factors", value,
+                         "column of " + samples + " is " + SampleColumnTypeName(column->type) +
+                             ": size factors must be numbers > 0");
+      }
+      const std::vector<std::string>& names = model.location.design.observation_names;
+      std::unordered_map<std::string, std::size_t> row_of;
+      for (std::size_t i = 0; i < sheet.observation_names.size(); ++i) row_of.emplace(sheet.observation_names[i], i);
+      Vector factors = Vector::from_shape({names.size()});
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto it = row_of.find(names[i]);
+        if (it == row_of.end()) {
+          throw InputError("--size-factors " + value, names[i], "observation missing from " + samples);
+        }
+        const double factor = column->numbers[it->second];
+        if (!(std::isfinite(factor) && factor > 0.0)) {
+          throw InputError(sheet.Where(it->second), "column '" + value + "': " + FormatDouble(factor),
+                           "size factors must be finite and > 0");
+        }
+        factors(i) = factor;
+      }
+      return factors;
+    }
+  }
+  throw InputError("--size-factors", value,
+                   "not a file" + std::string(samples.empty() ? "" : ", not a column of " + samples) +
+                       ", and not ratio, poscounts or total");
+}
 
 std::string AbsolutePath(const std::string& path) {
   if (path.empty()) return path;

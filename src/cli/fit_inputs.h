@@ -39,6 +39,14 @@ inline constexpr const char* kInputFeatures = "features";  // --features BEGIN:E
 // stays "".
 std::string AbsolutePath(const std::string& path);
 
+// The size factors of --size-factors VALUE: computed for "ratio",
+// "poscounts" or "total"; read from VALUE when it is a file; else the numeric
+// column VALUE of the sample sheet `samples` (when given); none for "".
+// Throws InputError naming --size-factors otherwise, or for a column that is
+// not numeric or has a value that is not finite and > 0.
+Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountMatrix& counts,
+                          const NbGlmModel& model);
+
 // Records the model options in `info` (designs, constraints, sample sheet,
 // formulas, nesting, reference levels).
 void RecordModelInputs(const ModelOptions& options, FitRunInfo* info);

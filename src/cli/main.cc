@@ -8,6 +8,7 @@
 #include "nbglm/error.h"
 
 int main(int argc, char** argv) {
+  nbglm::cli::SetCommandLine(argc, argv);
   CLI::App app{"nbglm: negative-binomial location-scale GLMs with constraints"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "nbglm 0.1.0");

@@ -76,37 +76,36 @@ SampleTable ModelOptions::ReadSamples() const {
 }
 
 NbGlmModel ModelOptions::Build(bool require_identifiable) const {
+  const std::string& p = option_prefix;
   if (loc_design.empty() == loc_formula.empty()) {
-    throw InputError("--loc-design / --loc", loc_design.empty() ? "neither given" : "both given",
-                     "give exactly one: a design file (--loc-design D.tsv) or a formula (--samples S.tsv --loc \"~ …\")");
+    throw InputError(p + "loc-design / " + p + "loc", loc_design.empty() ? "neither given" : "both given",
+                     "give exactly one: a design file (" + p + "loc-design D.tsv) or a formula (--samples S.tsv " + p +
+                         "loc \"~ …\")");
   }
   if (!scale_design.empty() && !scale_formula.empty()) {
-    throw InputError("--scale-design / --scale", "both given", "give at most one");
+    throw InputError(p + "scale-design / " + p + "scale", "both given", "give at most one");
   }
   const bool uses_formula = !loc_formula.empty() || !scale_formula.empty();
   if (samples.empty()) {
-    const char* needs = !loc_formula.empty()      ? "--loc"
-                        : !scale_formula.empty()  ? "--scale"
-                        : !loc_nested.empty()     ? "--loc-nested"
-                        : !scale_nested.empty()   ? "--scale-nested"
-                                                  : nullptr;
-    if (needs != nullptr) throw InputError(needs, "without --samples", "formulas and nesting read a sample sheet (--samples S.tsv)");
+    const std::string needs = !loc_formula.empty()     ? p + "loc"
+                              : !scale_formula.empty() ? p + "scale"
+                              : !loc_nested.empty()    ? p + "loc-nested"
+                              : !scale_nested.empty()  ? p + "scale-nested"
+                                                       : std::string();
+    if (!needs.empty()) throw InputError(needs, "without --samples", "formulas and nesting read a sample sheet (--samples S.tsv)");
   }
   if (!reference_levels.empty() && !uses_formula) {
     throw InputError("--ref", reference_levels.front(), "reference levels apply to formulas (--loc, --scale) only");
   }
   if (!has_scale_design() && !scale_constraints.empty()) {
-    throw InputError("--scale-constraints", scale_constraints, "needs --scale-design or --scale");
-  }
-  if (!has_scale_design() && !scale_nested.empty()) {
-    throw InputError("--scale-nested", scale_nested.front(), "needs --scale-design or --scale");
+    throw InputError(p + "scale-constraints", scale_constraints, "needs " + p + "scale-design or " + p + "scale");
   }
   const std::map<std::string, std::string> references = ParseReferenceLevels(reference_levels, "--ref");
 
-  const PredictorOptions location{"location model", "--loc-design",    "--loc",      "--loc-nested",
-                                  loc_design,       loc_formula,       loc_constraints, loc_nested};
-  const PredictorOptions scale{"scale model", "--scale-design", "--scale",           "--scale-nested",
-                               scale_design,  scale_formula,    scale_constraints, scale_nested};
+  const PredictorOptions location{"location model", p + "loc-design", p + "loc", p + "loc-nested",
+                                  loc_design,       loc_formula,      loc_constraints, loc_nested};
+  const PredictorOptions scale{"scale model", p + "scale-design", p + "scale", p + "scale-nested",
+                               scale_design,  scale_formula,      scale_constraints, scale_nested};
 
   std::optional<SampleTable> sheet;
   if (!samples.empty()) sheet = ReadSampleTable(samples);

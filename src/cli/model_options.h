@@ -25,6 +25,9 @@ struct ModelOptions {
   std::vector<std::string> scale_nested;
   std::string samples;                   // --samples S.tsv
   std::vector<std::string> reference_levels;  // --ref FACTOR=LEVEL …
+  // How messages name the model options: "--" gives --loc, --loc-design, …;
+  // `nbglm test` uses "--reduced-" for the reduced model it builds.
+  std::string option_prefix = "--";
 
   void Register(CLI::App& command);
   // Reads the files and builds both predictors. The scale design defaults to

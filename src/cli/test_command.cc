@@ -160,6 +160,7 @@ void ApplyReducedPredictor(const ReducedPredictorOptions& reduced, const std::st
 // The model options of the reduced model (see ApplyReducedPredictor).
 ModelOptions ReducedModelOptionsFrom(const ModelOptions& full, const ReducedModelOptions& reduced) {
   ModelOptions options = full;
+  options.option_prefix = "--reduced-";
   ApplyReducedPredictor(reduced.loc, "--reduced-loc", /*intercept_keyword=*/false, &options.loc_design,
                         &options.loc_formula, &options.loc_constraints, &options.loc_nested);
   ApplyReducedPredictor(reduced.scale, "--reduced-scale", /*intercept_keyword=*/true, &options.scale_design,

@@ -110,7 +110,7 @@ void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGl
   model_json["location"] = PredictorJson(model.location);
   model_json["scale"] = PredictorJson(model.scale);
 
-  const std::vector<std::pair<std::string, std::string>> files = {
+  std::vector<std::pair<std::string, std::string>> files = {
       {"loc_coef.tsv", CoefficientTable(result, result.location_names, result.location_coef)},
       {"scale_coef.tsv", CoefficientTable(result, result.scale_names, result.scale_coef)},
       {"loc_se.tsv", CoefficientTable(result, result.location_names, result.location_se)},
@@ -120,6 +120,7 @@ void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGl
       {"model.json", model_json.dump(2) + "\n"},
       {"summary.json", summary.dump(2) + "\n"},
   };
+  for (const auto& file : info.files) files.push_back(file);
   // Stage every file, then rename them all: a crash or full disk while
   // writing leaves no partial file under a final name.
   const std::string stage = dir + "/.nbglm_partial_" + std::to_string(::getpid());

@@ -417,6 +417,13 @@ write_tsv(data.frame(feature = rownames(Ys), `(Intercept)` = fmt(log(base_mean[k
                      check.names = FALSE, stringsAsFactors = FALSE),
           file.path(out_dir, "singlecell_truth.tsv"))
 
+# ============================== dataset 3: pasilla without size factors ==========================
+# The same 300 genes and design with every size factor 1: the reference of the
+# issue's command line `nbglm fit --counts pasilla/counts.tsv --samples
+# pasilla/samples.tsv --loc "~ type + condition" --ref condition=untreated`.
+out_n <- run_dataset("pasilla_nosf", Yp, Xp, setNames(rep(1, ncol(Yp)), colnames(Yp)))
+summarise("pasilla_nosf", out_n)
+
 cat("R:", R.version.string, "; MASS", as.character(packageVersion("MASS")),
     if (have_ggp) paste("; glmGamPoi", as.character(packageVersion("glmGamPoi"))) else "; glmGamPoi not available",
     "\n")
