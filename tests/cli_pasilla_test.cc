@@ -1,7 +1,7 @@
 // The real-data path of issue 4 from the command line, on the whole pasilla
 // table (../shared/data/pasilla, 14,599 genes × 7 samples):
 //
-//   nbglm fit --counts pasilla/counts.tsv --samples pasilla/samples.tsv \
+//   nbglm fit --counts pasilla/counts.tsv --samples pasilla/samples.tsv
 //             --loc "~ type + condition" --ref condition=untreated --out F
 //   nbglm test --fit F --coef conditiontreated --out T.tsv
 //

@@ -113,6 +113,9 @@ struct ConstraintTable {
 // name is an InputError naming it).
 ConstraintTable ReadConstraintTable(const std::string& path,
                                     const std::vector<std::string>& parameter_names);
+// The same on text already in memory; `path` names it in messages.
+ConstraintTable ParseConstraintTable(std::string contents, const std::string& path,
+                                     const std::vector<std::string>& parameter_names);
 // Adds a table read by ReadConstraintTable to a set, by its form.
 void AddConstraintTable(const ConstraintTable& table, const std::string& what, ConstraintSet* set);
 

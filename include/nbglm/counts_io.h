@@ -46,6 +46,12 @@ CountMatrix Read10xDirectory(const std::string& directory);
 // Reads a dense TSV/CSV counts table.
 CountMatrix ReadDenseCounts(const std::string& path);
 
+// The same parsers on text already in memory (decompressed); `what` names the
+// input in messages and, for dense tables, picks the delimiter like a path
+// (',' for ".csv"). Used by the fuzzers (fuzz/).
+CountMatrix ParseMatrixMarketText(const std::string& contents, const std::string& what);
+CountMatrix ParseDenseCountsText(const std::string& contents, const std::string& what);
+
 // The counts as MatrixMarket text: "%%MatrixMarket matrix coordinate integer
 // general", features × observations, 1-based, nonzero entries sorted by row
 // (feature) then column (observation). Names are not part of the format.

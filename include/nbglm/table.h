@@ -41,6 +41,10 @@ double ParseFiniteDouble(const std::string& text, const std::string& where,
 
 // Reads a whole file into memory, decompressing ".gz". Throws InputError.
 std::string ReadFileContents(const std::string& path);
+// The contents of gzip data in memory (what ReadFileContents does for a
+// ".gz" file); throws InputError("<what>: corrupt gzip data: …" or
+// "truncated gzip data") for a damaged stream.
+std::string DecompressGzip(const std::string& data, const std::string& what);
 
 // Writes `contents` to `path` atomically: to "<path>.tmp.<pid>" then rename,
 // so a reader sees the complete file or none (DESIGN.md §8).

@@ -423,13 +423,19 @@ CountMatrix ReadMatrixMarket(const std::string& path) {
   return ParseMatrixMarket(path, ReadFileContents(path), {}, {}, path, path);
 }
 
+CountMatrix ParseMatrixMarketText(const std::string& contents, const std::string& what) {
+  return ParseMatrixMarket(what, contents, {}, {}, what, what);
+}
+
 CountMatrix Read10xDirectory(const std::string& directory) {
   const fs::path dir(directory);
   return Read10x(directory, FindFile(dir, {"matrix.mtx.gz", "matrix.mtx"}), Find10xNameFiles(dir));
 }
 
-CountMatrix ReadDenseCounts(const std::string& path) {
-  const TextTable table = ReadTextTable(path);
+CountMatrix ReadDenseCounts(const std::string& path) { return ParseDenseCountsText(ReadFileContents(path), path); }
+
+CountMatrix ParseDenseCountsText(const std::string& contents, const std::string& path) {
+  const TextTable table = ParseTextTable(contents, path);
   if (table.header.size() < 2) {
     throw InputError(path + ":1", std::to_string(table.header.size()) + " columns",
                      "a counts table needs a feature-id column and at least one observation column");

@@ -3,6 +3,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <fstream>
+#include <iterator>
+#include <limits>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -21,28 +25,11 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 }
 
 std::string ReadGzip(const std::string& path) {
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (file == nullptr) throw InputError(path, "cannot open", std::strerror(errno));
-  std::string out;
-  char buffer[1 << 16];
-  for (;;) {
-    const int got = gzread(file, buffer, sizeof(buffer));
-    if (got < 0) {
-      int code = 0;
-      const std::string message = gzerror(file, &code);
-      gzclose(file);
-      throw InputError(path, "corrupt gzip data", message);
-    }
-    if (got == 0) break;
-    out.append(buffer, static_cast<std::size_t>(got));
-  }
-  // gzread returns 0 at a truncated stream end too; gzclose reports it.
-  const int close_code = gzclose(file);
-  if (close_code != Z_OK && close_code != Z_BUF_ERROR) {
-    throw InputError(path, "corrupt gzip data", "gzip stream could not be closed cleanly");
-  }
-  if (close_code == Z_BUF_ERROR) throw InputError(path, "truncated gzip data", "file ends inside the stream");
-  return out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot open", std::strerror(errno));
+  std::string compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw InputError(path, "cannot read", std::strerror(errno));
+  return DecompressGzip(compressed, path);
 }
 
 // Splits one line into fields. Quoted fields may contain the delimiter.
@@ -83,6 +70,39 @@ std::vector<std::string> SplitFields(const std::string& line, char delimiter, co
 }
 
 }  // namespace
+
+std::string DecompressGzip(const std::string& data, const std::string& what) {
+  z_stream stream{};
+  // 16 + MAX_WBITS: gzip format; concatenated members are read one after another.
+  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) throw InputError(what, "cannot decompress", "zlib failed to start");
+  std::string out;
+  char buffer[1 << 16];
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  if (data.size() > std::numeric_limits<uInt>::max()) {
+    inflateEnd(&stream);
+    throw InputError(what, std::to_string(data.size()) + " bytes", "gzip files above 4 GiB are not supported");
+  }
+  for (;;) {
+    stream.next_out = reinterpret_cast<Bytef*>(buffer);
+    stream.avail_out = sizeof(buffer);
+    const int code = inflate(&stream, Z_NO_FLUSH);
+    out.append(buffer, sizeof(buffer) - stream.avail_out);
+    if (code == Z_STREAM_END) {
+      if (stream.avail_in == 0) break;
+      // Another gzip member follows (as `cat a.gz b.gz` makes): continue.
+      if (inflateReset(&stream) != Z_OK) break;
+      continue;
+    }
+    if (code == Z_OK) continue;
+    const std::string message = stream.msg != nullptr ? stream.msg : "invalid data";
+    inflateEnd(&stream);
+    if (code == Z_BUF_ERROR) throw InputError(what, "truncated gzip data", "file ends inside the stream");
+    throw InputError(what, "corrupt gzip data", message);
+  }
+  inflateEnd(&stream);
+  return out;
+}
 
 std::string TextTable::Where(std::size_t row) const {
   return path + ":" + std::to_string(line_numbers.at(row));

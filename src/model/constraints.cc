@@ -286,7 +286,11 @@ ConstraintBasis ConstraintSet::Build() const {
 // ---------------------------------------------------------------- files
 
 ConstraintTable ReadConstraintTable(const std::string& path, const std::vector<std::string>& parameter_names) {
-  std::string contents = ReadFileContents(path);
+  return ParseConstraintTable(ReadFileContents(path), path, parameter_names);
+}
+
+ConstraintTable ParseConstraintTable(std::string contents, const std::string& path,
+                                     const std::vector<std::string>& parameter_names) {
   ConstraintTable result;
   std::size_t first_line = 1;
   if (contents.compare(0, 3, "\xEF\xBB\xBF") == 0) contents.erase(0, 3);
