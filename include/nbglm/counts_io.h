@@ -22,6 +22,7 @@
 #ifndef NBGLM_COUNTS_IO_H_
 #define NBGLM_COUNTS_IO_H_
 
+#include <cstdint>
 #include <string>
 
 #include "nbglm/counts.h"
@@ -32,6 +33,10 @@ namespace nbglm {
 // CSR (12 bytes per nonzero) is smaller than dense (8 bytes per count) and
 // the estimators' CopyFeature is about as fast.
 inline constexpr double kSparseZeroFraction = 0.7;
+// The largest number of features or observations a MatrixMarket size line
+// may declare (10^8): larger is taken for a corrupt file, refused before any
+// memory is allocated for it.
+inline constexpr std::int64_t kMaxCountDimension = 100000000;
 
 // Reads counts from a 10x directory, a MatrixMarket file or a dense table,
 // chosen by the form of `path` as described above.

@@ -67,6 +67,10 @@ Action AddFitCommand(CLI::App& app) {
     ModelOptions model;
     std::string counts, size_factors, algorithm = ToString(FitOptions().algorithm), out, features;
     int threads = 0;
+    FitOptions defaults;
+    double function_tolerance = defaults.function_tolerance;
+    double gradient_tolerance = defaults.gradient_tolerance;
+    int max_iterations = defaults.max_iterations;
     bool quiet = false;
     std::vector<std::string> argv;
   };
@@ -78,16 +82,35 @@ Action AddFitCommand(CLI::App& app) {
   command->add_option("--size-factors", options->size_factors,
                       "TSV (observation, size_factor), a numeric column of --samples, or ratio|poscounts|total");
   command->add_option("--algorithm", options->algorithm, "newton (default) | irls | ceres");
-  command->add_option("--threads", options->threads, "threads (default: all cores)");
+  CLI::Option* threads = command->add_option("--threads", options->threads, "threads (default: all cores)");
+  command->add_option("--function-tolerance", options->function_tolerance,
+                      "stop when the relative log-likelihood change is below this (default 1e-12)");
+  command->add_option("--gradient-tolerance", options->gradient_tolerance,
+                      "... and the largest scaled gradient is below this (default 1e-8)");
+  command->add_option("--max-iterations", options->max_iterations, "iterations per feature (default 200)");
   command->add_option("--features", options->features, "feature range BEGIN:END (0-based, END exclusive)");
   command->add_flag("--quiet", options->quiet, "no progress output");
   command->add_option("--out", options->out, "output directory")->required();
-  return [command, options]() {
+  return [command, options, threads]() {
     if (!command->parsed()) return -1;
     FitOptions fit_options;
     fit_options.algorithm = ParseAlgorithm(options->algorithm);
-    if (options->threads < 0) throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (or omitted for all cores)");
-    fit_options.num_threads = options->threads;
+    if (threads->count() > 0 && options->threads < 1) {
+      throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (omit it for all cores)");
+    }
+    fit_options.num_threads = threads->count() > 0 ? options->threads : 0;
+    fit_options.function_tolerance = options->function_tolerance;
+    fit_options.gradient_tolerance = options->gradient_tolerance;
+    fit_options.max_iterations = options->max_iterations;
+    if (!(options->function_tolerance > 0.0)) {
+      throw InputError("--function-tolerance", FormatDouble(options->function_tolerance), "must be > 0");
+    }
+    if (!(options->gradient_tolerance > 0.0)) {
+      throw InputError("--gradient-tolerance", FormatDouble(options->gradient_tolerance), "must be > 0");
+    }
+    if (options->max_iterations < 1) {
+      throw InputError("--max-iterations", std::to_string(options->max_iterations), "must be >= 1");
+    }
     if (!options->features.empty()) {
       const std::size_t colon = options->features.find(':');
       try {
@@ -103,7 +126,7 @@ Action AddFitCommand(CLI::App& app) {
     }
     NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
     const CountMatrix counts = ReadCounts(options->counts);
-    AlignObservations(counts, "--counts", &model);
+    AlignObservations(counts, "--counts " + options->counts, options->model.ObservationSource(), &model);
     const std::string& sf = options->size_factors;
     const Vector size_factors = ResolveSizeFactors(sf, options->model.samples, counts, model);
     Progress progress(!options->quiet);

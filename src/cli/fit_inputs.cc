@@ -112,33 +112,54 @@ ModelOptions ModelOptionsFromInputs(const FitRunInfo& info) {
   return options;
 }
 
-void AlignObservations(const CountMatrix& counts, const std::string& counts_what, NbGlmModel* model) {
+void AlignObservations(const CountMatrix& counts, const std::string& counts_what, const std::string& design_what,
+                       NbGlmModel* model) {
   const auto& count_names = counts.observation_names();
   const auto& design_names = model->location.design.observation_names;
-  if (count_names.size() != design_names.size()) {
-    throw InputError(counts_what, std::to_string(count_names.size()) + " observations",
-                     "expected " + std::to_string(design_names.size()) + " (the design's rows)");
+  bool generic = true;
+  for (std::size_t i = 0; i < count_names.size() && generic; ++i) generic = count_names[i] == "obs_" + std::to_string(i);
+  if (generic) {
+    // No observation names in the counts (a bare .mtx): matched by position.
+    if (count_names.size() != design_names.size()) {
+      throw InputError(counts_what, std::to_string(count_names.size()) + " observations",
+                       design_what + " has " + std::to_string(design_names.size()) +
+                           " (counts without observation names are matched by position)");
+    }
+    return;
   }
   if (count_names == design_names) return;
-  bool generic = true;
-  for (std::size_t i = 0; i < count_names.size() && generic; ++i)
-    generic = count_names[i] == "obs_" + std::to_string(i);
-  if (generic) return;
+  // Matched by name: list what is missing on either side.
+  const auto list_missing = [](const std::vector<std::string>& names, const std::vector<std::string>& in) {
+    std::unordered_map<std::string, int> present;
+    for (const std::string& name : in) present.emplace(name, 0);
+    std::string list;
+    std::size_t count = 0;
+    for (const std::string& name : names) {
+      if (present.count(name) != 0) continue;
+      if (++count <= 5) list += (list.empty() ? "'" : ", '") + name + "'";
+    }
+    if (count > 5) list += " and " + std::to_string(count - 5) + " more";
+    return list;
+  };
+  const std::string not_in_design = list_missing(count_names, design_names);
+  const std::string not_in_counts = list_missing(design_names, count_names);
+  if (!not_in_design.empty() || !not_in_counts.empty()) {
+    std::string rule;
+    if (!not_in_design.empty()) rule = "observations " + not_in_design + " are not in " + design_what;
+    if (!not_in_counts.empty()) {
+      rule += (rule.empty() ? "" : "; ") + design_what + " has " + not_in_counts + ", not in the counts";
+    }
+    throw InputError(counts_what, std::to_string(count_names.size()) + " observations",
+                     rule + " (observations are matched by name)");
+  }
+  if (count_names.size() != design_names.size()) {
+    throw InputError(counts_what, std::to_string(count_names.size()) + " observations",
+                     design_what + " has " + std::to_string(design_names.size()) + " (a name is repeated)");
+  }
   std::unordered_map<std::string, std::size_t> row_of;
   for (std::size_t i = 0; i < design_names.size(); ++i) row_of.emplace(design_names[i], i);
   std::vector<std::size_t> order;
-  std::string missing;
-  for (const std::string& name : count_names) {
-    const auto found = row_of.find(name);
-    if (found == row_of.end()) {
-      if (missing.size() < 200) missing += (missing.empty() ? "" : ", ") + name;
-      continue;
-    }
-    order.push_back(found->second);
-  }
-  if (!missing.empty()) {
-    throw InputError(counts_what, "observations " + missing, "are not rows of the design (names must match)");
-  }
+  for (const std::string& name : count_names) order.push_back(row_of.at(name));
   auto reorder = [&](LinearPredictor* predictor) {
     Design& d = predictor->design;
     Matrix values = Matrix::from_shape(d.values.shape());

@@ -57,7 +57,8 @@ ModelOptions ModelOptionsFromInputs(const FitRunInfo& info);
 // are the same set; counts without real names (a bare .mtx) are taken in
 // design order. `counts_what` names the counts in messages (an option or a
 // file). Throws InputError when the observations do not match.
-void AlignObservations(const CountMatrix& counts, const std::string& counts_what, NbGlmModel* model);
+void AlignObservations(const CountMatrix& counts, const std::string& counts_what, const std::string& design_what,
+                       NbGlmModel* model);
 
 }  // namespace nbglm::cli
 

@@ -38,6 +38,11 @@ struct ModelOptions {
   NbGlmModel Build(bool require_identifiable) const;
   bool has_scale_design() const { return !scale_design.empty() || !scale_formula.empty(); }
   bool has_samples() const { return !samples.empty(); }
+  // Where the observations of the model come from, for messages:
+  // "--loc-design D.tsv" or "--samples S.tsv".
+  std::string ObservationSource() const {
+    return !loc_design.empty() ? option_prefix + "loc-design " + loc_design : "--samples " + samples;
+  }
   // The sample sheet (--samples), typed; throws InputError when absent.
   SampleTable ReadSamples() const;
 };

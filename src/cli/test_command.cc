@@ -238,8 +238,8 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
   const std::string counts_path = info.Input(kInputCounts);
   const CountMatrix counts = ReadCounts(counts_path);
   const std::string counts_what = "counts " + counts_path + " (recorded in " + summary + ")";
-  AlignObservations(counts, counts_what, &full_model);
-  AlignObservations(counts, counts_what, &reduced_model);
+  AlignObservations(counts, counts_what, full_options.ObservationSource(), &full_model);
+  AlignObservations(counts, counts_what, reduced_options.ObservationSource(), &reduced_model);
   if (reduced_model.location.design.observation_names != full_model.location.design.observation_names) {
     throw InputError("reduced model", "observations in another order",
                      "a reduced design must have the fitted design's observations (names)");
@@ -328,10 +328,10 @@ Action AddTestCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   command->add_option("--reduced-scale-nested", options->reduced.scale.nested,
                       "LRT: F:G nesting of the reduced scale model (repeatable; 'none': drop the fit's)");
-  command->add_option("--threads", options->threads, "threads for the LRT refit (default: all cores)");
+  CLI::Option* threads = command->add_option("--threads", options->threads, "threads for the LRT refit (default: all cores)");
   command->add_flag("--quiet", options->quiet, "no summary line on stderr");
   command->add_option("--out", options->out, "output TSV file")->required();
-  return [command, options]() {
+  return [command, options, threads]() {
     if (!command->parsed()) return -1;
     const int modes =
         (options->coef.empty() ? 0 : 1) + (options->contrast.empty() ? 0 : 1) + (options->reduced.any() ? 1 : 0);
@@ -341,8 +341,8 @@ Action AddTestCommand(CLI::App& app) {
           "give exactly one test: --coef NAME, --contrast C.tsv, or a reduced model (--reduced-loc[-design], "
           "--reduced-scale[-design], --reduced-*-constraints, --reduced-*-nested)");
     }
-    if (options->threads < 0) {
-      throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (or omitted for all cores)");
+    if (threads->count() > 0 && options->threads < 1) {
+      throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (omit it for all cores)");
     }
     CheckOutputPath(options->out);
     NbGlmModel model;

@@ -163,9 +163,13 @@ MatrixMarketHeader ReadMatrixMarketHeader(const std::string& path, LineReader* l
     throw InputError(size_where, std::to_string(header.num_rows) + " x " + std::to_string(header.num_columns),
                      "a count matrix needs at least one feature and one observation");
   }
-  if (header.num_rows > 2147483647 || header.num_columns > 2147483647) {
+  // Every feature and observation costs memory (names, offsets, design rows)
+  // whether or not it has entries; a size line beyond any real data set
+  // (the largest single-cell atlases have ~10^7 cells) is a corrupt file, to
+  // be refused before anything is allocated for it.
+  if (header.num_rows > kMaxCountDimension || header.num_columns > kMaxCountDimension) {
     throw InputError(size_where, std::to_string(header.num_rows) + " x " + std::to_string(header.num_columns),
-                     "at most 2147483647 rows and columns are supported");
+                     "at most " + std::to_string(kMaxCountDimension) + " rows and columns are supported (a corrupt size line?)");
   }
   // rows × columns fits in int64 after the check above.
   if (header.num_entries > header.num_rows * header.num_columns) {
