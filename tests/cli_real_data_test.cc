@@ -1,5 +1,6 @@
-// The real-data path of issue 4 from the command line, on the whole pasilla
-// table (../shared/data/pasilla, 14,599 genes × 7 samples):
+// Real data from the command line. Issue 6: airway (63,677 genes, 30,208 of
+// them all zero) with `~ cell + dex`. Issue 4, on the whole pasilla table
+// (../shared/data/pasilla, 14,599 genes × 7 samples):
 //
 //   nbglm fit --counts pasilla/counts.tsv --samples pasilla/samples.tsv
 //             --loc "~ type + condition" --ref condition=untreated --out F
@@ -37,7 +38,10 @@ const std::string kSource = NBGLM_SOURCE_DIR;
 const std::string kPasilla = kSource + "/../shared/data/pasilla";
 const std::string kReference = kSource + "/tests/data/reference";
 
-double Number(const std::string& text) { return text == "Inf" ? INFINITY : text == "-Inf" ? -INFINITY : std::stod(text); }
+double Number(const std::string& text) {
+  if (text == "NaN") return NAN;
+  return text == "Inf" ? INFINITY : text == "-Inf" ? -INFINITY : std::stod(text);
+}
 
 // Rows of a TSV keyed by their first column.
 std::map<std::string, std::vector<std::string>> ByFeature(const std::string& path) {
@@ -177,6 +181,45 @@ TEST(SizeFactorsTest, ComputedFactorsEqualDeseq2) {
       }
     }
   }
+}
+
+// airway, `~ cell + dex`: every all-zero gene is reported all_zero (with NaN
+// estimates and log-likelihood), and no converged gene has a NaN or infinite
+// estimate or standard error.
+TEST(CliRealDataTest, AirwayAllZeroGenesAndNoNaNAmongConvergedOnes) {
+  const std::string dir = MakeTempDir("airway");
+  const std::string airway = kSource + "/../shared/data/airway";
+  const CliResult r = RunCli("fit --quiet --counts " + airway + "/counts.tsv --samples " + airway +
+                             "/samples.tsv --loc '~ cell + dex' --out " + dir + "/fit");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const CountMatrix counts = ReadCounts(airway + "/counts.tsv");
+  const TextTable stats = ReadTextTable(dir + "/fit/feature_stats.tsv");
+  ASSERT_EQ(stats.rows.size(), static_cast<std::size_t>(counts.num_features()));
+  std::vector<TextTable> tables;
+  for (const char* name : {"loc_coef.tsv", "scale_coef.tsv", "loc_se.tsv", "scale_se.tsv"}) {
+    tables.push_back(ReadTextTable(dir + "/fit/" + name));
+  }
+  int all_zero = 0, converged = 0;
+  for (std::size_t f = 0; f < stats.rows.size(); ++f) {
+    const std::string& status = stats.rows[f][2];
+    if (counts.FeatureIsAllZero(static_cast<Index>(f))) {
+      EXPECT_EQ(status, "all_zero") << stats.rows[f][0];
+      EXPECT_EQ(stats.rows[f][1], "NaN");
+      ++all_zero;
+    } else {
+      EXPECT_NE(status, "all_zero") << stats.rows[f][0];
+    }
+    if (status != "converged") continue;
+    ++converged;
+    EXPECT_TRUE(std::isfinite(Number(stats.rows[f][1]))) << stats.rows[f][0];
+    for (const TextTable& table : tables) {
+      for (std::size_t j = 1; j < table.header.size(); ++j) {
+        EXPECT_TRUE(std::isfinite(Number(table.rows[f][j]))) << stats.rows[f][0] << " " << table.path;
+      }
+    }
+  }
+  EXPECT_EQ(all_zero, 30208);
+  EXPECT_GT(converged, 10000);
 }
 
 }  // namespace
