@@ -2,9 +2,15 @@
 // bad input exits 2 with one line and writes nothing.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "cli_runner.h"
+#include "nbglm/table.h"
 
 namespace nbglm::testing {
 namespace {
@@ -46,13 +52,13 @@ TEST_F(CliFitTest, BadInputExitsTwoAndWritesNothing) {
   };
   const std::string design = "observation\t(Intercept)\tb\no1\t1\t0\no2\t1\t0\no3\t1\t1\no4\t1\t1\n";
   const std::vector<Case> cases = {
-      {"size mismatch", "gene\to1\to2\to3\ng1\t1\t2\t3\n", design, "", "3 observations: expected 4"},
+      {"size mismatch", "gene\to1\to2\to3\ng1\t1\t2\t3\n", design, "", "3 observations: --loc-design " + Path("d.tsv") + " has 'o4', not in the counts"},
       {"negative", "gene\to1\to2\to3\to4\ng1\t1\t-2\t3\t4\n", design, "", "counts must be non-negative integers"},
       {"non-integer", "gene\to1\to2\to3\to4\ng1\t1\t2.5\t3\t4\n", design, "", "counts must be non-negative integers"},
       {"nan", "gene\to1\to2\to3\to4\ng1\t1\tNaN\t3\t4\n", design, "", "counts must be non-negative integers"},
       {"rank deficient", "gene\to1\to2\to3\to4\ng1\t1\t2\t3\t4\n",
        "observation\ta\tb\no1\t1\t1\no2\t1\t1\no3\t1\t1\no4\t1\t1\n", "", "not identifiable"},
-      {"unknown observation", "gene\to1\to2\to3\tzz\ng1\t1\t2\t3\t4\n", design, "", "observations zz"},
+      {"unknown observation", "gene\to1\to2\to3\tzz\ng1\t1\t2\t3\t4\n", design, "", "observations 'zz' are not in --loc-design"},
       {"bad algorithm", "gene\to1\to2\to3\to4\ng1\t1\t2\t3\t4\n", design, "--algorithm magic", "--algorithm: magic"},
       {"bad threads", "gene\to1\to2\to3\to4\ng1\t1\t2\t3\t4\n", design, "--threads -1", "--threads: -1"},
       {"bad range", "gene\to1\to2\to3\to4\ng1\t1\t2\t3\t4\n", design, "--features 5:2", "--features: 5:2"},
@@ -71,6 +77,50 @@ TEST_F(CliFitTest, BadInputExitsTwoAndWritesNothing) {
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(out));
   }
+}
+
+// A 10^5-feature input fitted in chunks under a small memory budget
+// (--memory-budget 4: counts of ~2 MiB at a time, each chunk read with one
+// more pass over the file) gives exactly the single-chunk outputs.
+TEST_F(CliFitTest, ChunkedFitOfAHundredThousandFeaturesEqualsTheWholeFit) {
+  const int features = 100000, observations = 12;
+  std::mt19937_64 rng(4);
+  std::int64_t entries = 0;
+  std::string body;
+  for (int f = 1; f <= features; ++f) {
+    const double mean = std::exp(std::uniform_real_distribution<double>(-2.0, 4.0)(rng));
+    for (int i = 1; i <= observations; ++i) {
+      const long y = std::poisson_distribution<long>(mean * (i > 6 ? 1.5 : 1.0))(rng);
+      if (y == 0) continue;
+      body += std::to_string(f) + " " + std::to_string(i) + " " + std::to_string(y) + "\n";
+      ++entries;
+    }
+  }
+  WriteText(Path("big.mtx"), "%%MatrixMarket matrix coordinate integer general\n" + std::to_string(features) + " " +
+                                 std::to_string(observations) + " " + std::to_string(entries) + "\n" + body);
+  std::string design = "observation\t(Intercept)\tb\n";
+  for (int i = 0; i < observations; ++i) design += "obs_" + std::to_string(i) + "\t1\t" + (i >= 6 ? "1" : "0") + "\n";
+  WriteText(Path("big_design.tsv"), design);
+  const std::string common = "fit --quiet --counts " + Path("big.mtx") + " --loc-design " + Path("big_design.tsv") +
+                             " --size-factors total --out ";
+  CliResult r = RunCli(common + Path("whole"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  r = RunCli(common + Path("chunked") + " --memory-budget 4");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  for (const char* name : {"loc_coef.tsv", "scale_coef.tsv", "loc_se.tsv", "scale_se.tsv", "reduced_covariance.tsv",
+                           "size_factors.tsv"}) {
+    EXPECT_EQ(ReadWholeFile(Path("whole/") + name), ReadWholeFile(Path("chunked/") + name)) << name;
+  }
+  const TextTable whole = ReadTextTable(Path("whole/feature_stats.tsv"));
+  const TextTable chunked = ReadTextTable(Path("chunked/feature_stats.tsv"));
+  ASSERT_EQ(whole.rows.size(), static_cast<std::size_t>(features));
+  ASSERT_EQ(chunked.rows.size(), whole.rows.size());
+  for (std::size_t f = 0; f < whole.rows.size(); ++f) {
+    ASSERT_EQ(std::vector<std::string>(whole.rows[f].begin(), whole.rows[f].begin() + 4),
+              std::vector<std::string>(chunked.rows[f].begin(), chunked.rows[f].begin() + 4));
+  }
+  EXPECT_EQ(ReadWholeFile(Path("chunked/summary.json")).find("\"chunks\": \"1\""), std::string::npos);
+  EXPECT_NE(ReadWholeFile(Path("whole/summary.json")).find("\"chunks\": \"1\""), std::string::npos);
 }
 
 }  // namespace

@@ -114,6 +114,12 @@ class CountMatrix {
 // repeated name.
 CountMatrix SelectCountColumns(const CountMatrix& counts, const std::vector<std::string>& observation_names);
 
+// "obs_0", …, the names of observations a file does not name.
+std::vector<std::string> DefaultObservationNames(Index count);
+// Throws InputError("<what>: observation name '<name>': observation names
+// must be unique") for the first repeated name.
+void CheckUniqueObservationNames(const std::vector<std::string>& names, const std::string& what);
+
 // Checks that `value` may be a count: finite, integral, 0 ≤ value ≤
 // kMaxCount. On failure returns false and sets *rule to the broken rule
 // ("counts must be non-negative integers" or "counts must not exceed

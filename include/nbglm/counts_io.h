@@ -23,7 +23,10 @@
 #define NBGLM_COUNTS_IO_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "nbglm/counts.h"
 
@@ -41,6 +44,44 @@ inline constexpr std::int64_t kMaxCountDimension = 100000000;
 // Reads counts from a 10x directory, a MatrixMarket file or a dense table,
 // chosen by the form of `path` as described above.
 CountMatrix ReadCounts(const std::string& path);
+
+// A counts input read a range of features at a time, for inputs larger than
+// the memory one wants to spend on them. Opening streams the file once
+// (validating every entry, as ReadCounts does, and counting each feature's
+// stored values) and keeps only the names and 8 bytes per feature;
+// Read(begin, end) streams it once more and returns features [begin, end)
+// (names, storage rule and every message as ReadCounts; ReadCounts is
+// Read(0, num_features())). Inputs as for ReadCounts.
+class CountReader {
+ public:
+  explicit CountReader(const std::string& path);
+  // Counts already in memory ("what" names them; MatrixMarket or a dense
+  // table), for tests and fuzzers.
+  CountReader(const std::string& contents, const std::string& what, bool matrix_market);
+  ~CountReader();
+  CountReader(CountReader&&) noexcept;
+  CountReader& operator=(CountReader&&) noexcept;
+
+  Index num_features() const;
+  Index num_observations() const;
+  const std::vector<std::string>& observation_names() const;
+  std::vector<std::string> FeatureNames(Index begin, Index end) const;
+  // Bytes the counts of Read(begin, end) occupy (CSR or dense).
+  std::int64_t BytesToRead(Index begin, Index end) const;
+  // Throws InputError for a range outside [0, num_features()] or empty.
+  CountMatrix Read(Index begin, Index end) const;
+
+ private:
+  void CheckRange(Index begin, Index end) const;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Consecutive ranges [begin, end) covering features [begin, end) of
+// `reader`, each as many features as fit in `max_bytes` of counts
+// (BytesToRead), at least one feature each.
+std::vector<std::pair<Index, Index>> PlanFeatureChunks(const CountReader& reader, Index begin, Index end,
+                                                       std::int64_t max_bytes);
 
 // Reads one MatrixMarket file; names are "feature_0", … and "obs_0", ….
 CountMatrix ReadMatrixMarket(const std::string& path);

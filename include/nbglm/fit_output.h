@@ -3,6 +3,7 @@
 #ifndef NBGLM_FIT_OUTPUT_H_
 #define NBGLM_FIT_OUTPUT_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,28 @@ struct FitRunInfo {
 // into place only when every one is complete.
 void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGlmModel& model,
                      const FitRunInfo& info);
+
+// Writes a fit directory incrementally: the per-feature tables row by row as
+// results arrive (a run fitted in chunks of features appends each chunk),
+// then model.json, summary.json (counts per status and wall time summed
+// over the chunks) and info.files at Finish. Everything is written into a
+// staging directory inside `dir` and renamed into place by Finish; an error
+// (or destruction without Finish) removes it, so `dir` never holds a partial
+// output. WriteFitOutputs is one Append and Finish.
+class FitOutputWriter {
+ public:
+  FitOutputWriter(const std::string& dir, const NbGlmModel& model);
+  ~FitOutputWriter();
+  FitOutputWriter(const FitOutputWriter&) = delete;
+  FitOutputWriter& operator=(const FitOutputWriter&) = delete;
+  // The rows of `result`'s features (in order after those appended before).
+  void Append(const FitResult& result);
+  void Finish(const FitRunInfo& info);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Reads a directory written by WriteFitOutputs back into a FitResult: every
 // per-feature result (coefficients, standard errors, reduced covariance,

@@ -3,10 +3,12 @@
 #ifndef NBGLM_SIZE_FACTORS_H_
 #define NBGLM_SIZE_FACTORS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "nbglm/counts.h"
+#include "nbglm/counts_io.h"
 #include "nbglm/types.h"
 
 namespace nbglm {
@@ -29,6 +31,10 @@ std::string SizeFactorsToTsv(const Vector& size_factors, const std::vector<std::
 // Throws InputError when the method is unknown or a factor would be 0 or
 // undefined (e.g. an all-zero observation), naming the observation.
 Vector ComputeSizeFactors(const CountMatrix& counts, const std::string& method);
+// The same over a CountReader, reading at most `max_bytes` of counts at a
+// time (PlanFeatureChunks). "total" needs one number per observation;
+// "ratio" and "poscounts" keep one log ratio per usable count.
+Vector ComputeSizeFactors(const CountReader& reader, const std::string& method, std::int64_t max_bytes);
 
 // Checks length and positivity (for size factors from any source).
 void ValidateSizeFactors(const Vector& size_factors, Index num_observations, const std::string& what,

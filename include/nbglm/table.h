@@ -36,6 +36,12 @@ TextTable ParseTextTable(const std::string& contents, const std::string& path,
 
 // Parses a whole field as a finite double ("1", "-2.5e3", "NA" is rejected).
 // Throws InputError("<where>: '<text>': <what> must be a finite number").
+// One line of a table split into `fields` by ParseTextTable's rules
+// (delimiter-separated, "…" quoting with "" for a quote); `where` names the
+// line in messages.
+void SplitTableFields(const std::string& line, char delimiter, const std::string& where,
+                      std::vector<std::string>* fields);
+
 double ParseFiniteDouble(const std::string& text, const std::string& where,
                          const std::string& what);
 

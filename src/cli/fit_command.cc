@@ -7,6 +7,8 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <utility>
 
 #include "cli/commands.h"
 #include "cli/fit_inputs.h"
@@ -71,6 +73,7 @@ Action AddFitCommand(CLI::App& app) {
     double function_tolerance = defaults.function_tolerance;
     double gradient_tolerance = defaults.gradient_tolerance;
     int max_iterations = defaults.max_iterations;
+    int memory_budget_mb = 4096;
     bool quiet = false;
     std::vector<std::string> argv;
   };
@@ -88,6 +91,8 @@ Action AddFitCommand(CLI::App& app) {
   command->add_option("--gradient-tolerance", options->gradient_tolerance,
                       "... and the largest scaled gradient is below this (default 1e-8)");
   command->add_option("--max-iterations", options->max_iterations, "iterations per feature (default 200)");
+  command->add_option("--memory-budget", options->memory_budget_mb,
+                      "MiB of memory for the counts; larger inputs are fitted in chunks of features (default 4096)");
   command->add_option("--features", options->features, "feature range BEGIN:END (0-based, END exclusive)");
   command->add_flag("--quiet", options->quiet, "no progress output");
   command->add_option("--out", options->out, "output directory")->required();
@@ -108,6 +113,9 @@ Action AddFitCommand(CLI::App& app) {
     if (!(options->gradient_tolerance > 0.0)) {
       throw InputError("--gradient-tolerance", FormatDouble(options->gradient_tolerance), "must be > 0");
     }
+    if (options->memory_budget_mb < 1) {
+      throw InputError("--memory-budget", std::to_string(options->memory_budget_mb), "must be >= 1 (MiB)");
+    }
     if (options->max_iterations < 1) {
       throw InputError("--max-iterations", std::to_string(options->max_iterations), "must be >= 1");
     }
@@ -125,16 +133,49 @@ Action AddFitCommand(CLI::App& app) {
       }
     }
     NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
-    const CountMatrix counts = ReadCounts(options->counts);
-    AlignObservations(counts, "--counts " + options->counts, options->model.ObservationSource(), &model);
+    const CountReader reader(options->counts);
+    AlignObservations(reader.observation_names(), "--counts " + options->counts, options->model.ObservationSource(),
+                      &model);
+    // The features to fit, in chunks whose counts fit in half the memory
+    // budget (one chunk unless the input is larger): each chunk is read,
+    // fitted and written before the next (docs/cli.md "Memory").
+    const Index begin = std::min(fit_options.feature_begin, reader.num_features());
+    const Index end = fit_options.feature_end < 0 ? reader.num_features()
+                                                  : std::min(fit_options.feature_end, reader.num_features());
+    const std::int64_t chunk_bytes = static_cast<std::int64_t>(options->memory_budget_mb) * (1 << 20) / 2;
+    const std::vector<std::pair<Index, Index>> chunks =
+        end > begin ? PlanFeatureChunks(reader, begin, end, chunk_bytes) : std::vector<std::pair<Index, Index>>();
     const std::string& sf = options->size_factors;
-    const Vector size_factors = ResolveSizeFactors(sf, options->model.samples, counts, model);
+    Vector size_factors;
+    if (sf == "ratio" || sf == "poscounts" || sf == "total") {
+      size_factors = ComputeSizeFactors(reader, sf, chunk_bytes);
+    } else {
+      size_factors = ResolveSizeFactors(sf, options->model.samples, reader.observation_names(), model);
+    }
     Progress progress(!options->quiet);
-    fit_options.progress = [&progress](Index done, Index total) { progress.Update(done, total); };
-    const FitResult result = Fit(counts, model, size_factors, fit_options);
+    FitOutputWriter writer(options->out, model);
+    std::vector<Index> status_counts(5, 0);
+    double wall_seconds = 0.0;
+    Index fitted = 0;
+    const Index total = end - begin;
+    for (const auto& [chunk_begin, chunk_end] : chunks) {
+      const CountMatrix counts = reader.Read(chunk_begin, chunk_end);
+      FitOptions chunk_options = fit_options;
+      chunk_options.feature_begin = 0;
+      chunk_options.feature_end = -1;
+      chunk_options.progress = [&progress, fitted, total](Index done, Index) { progress.Update(fitted + done, total); };
+      FitResult result = Fit(counts, model, size_factors, chunk_options);
+      result.feature_begin = chunk_begin;
+      writer.Append(result);
+      const std::vector<Index> counts_by_status = result.StatusCounts();
+      for (std::size_t k = 0; k < counts_by_status.size(); ++k) status_counts[k] += counts_by_status[k];
+      wall_seconds += result.wall_seconds;
+      fitted += result.num_features();
+    }
     FitRunInfo info;
     info.counts_path = options->counts;
     info.extra.emplace_back("size_factors", sf.empty() ? "none" : sf);
+    info.extra.emplace_back("chunks", std::to_string(chunks.size()));
     // What `nbglm test` needs to refit a reduced model on the same data.
     info.inputs.emplace_back(kInputCounts, AbsolutePath(options->counts));
     RecordModelInputs(options->model, &info);
@@ -147,8 +188,17 @@ Action AddFitCommand(CLI::App& app) {
                               SizeFactorsToTsv(size_factors, model.location.design.observation_names));
     }
     info.command_line = CommandLine();
-    WriteFitOutputs(options->out, result, model, info);
-    if (!options->quiet) std::cerr << result.BriefReport() << "\n";
+    writer.Finish(info);
+    if (!options->quiet) {
+      std::cerr << fitted << " features fitted (" << ToString(fit_options.algorithm) << ", "
+                << (fit_options.num_threads > 0 ? fit_options.num_threads : static_cast<int>(std::thread::hardware_concurrency()))
+                << " threads, " << wall_seconds << " s" << (chunks.size() > 1 ? ", " + std::to_string(chunks.size()) + " chunks" : "")
+                << "):";
+      for (std::size_t k = 0; k < status_counts.size(); ++k) {
+        std::cerr << " " << ToString(static_cast<FeatureStatus>(k)) << " " << status_counts[k];
+      }
+      std::cerr << "\n";
+    }
     return 0;
   };
 }

@@ -39,8 +39,16 @@ const std::string& CommandLine() { return CommandLineStorage(); }
 
 Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountMatrix& counts,
                           const NbGlmModel& model) {
-  if (value.empty()) return Vector();
   if (value == "ratio" || value == "poscounts" || value == "total") return ComputeSizeFactors(counts, value);
+  return ResolveSizeFactors(value, samples, counts.observation_names(), model);
+}
+
+Vector ResolveSizeFactors(const std::string& value, const std::string& samples,
+                          const std::vector<std::string>& /*observation_names*/, const NbGlmModel& model) {
+  if (value.empty()) return Vector();
+  if (value == "ratio" || value == "poscounts" || value == "total") {
+    throw InputError("--size-factors", value, "computed size factors need the counts");
+  }
   std::error_code error;
   if (std::filesystem::is_regular_file(value, error)) {
     return ReadSizeFactors(value, model.location.design.observation_names);
@@ -112,9 +120,8 @@ ModelOptions ModelOptionsFromInputs(const FitRunInfo& info) {
   return options;
 }
 
-void AlignObservations(const CountMatrix& counts, const std::string& counts_what, const std::string& design_what,
-                       NbGlmModel* model) {
-  const auto& count_names = counts.observation_names();
+void AlignObservations(const std::vector<std::string>& count_names, const std::string& counts_what,
+                       const std::string& design_what, NbGlmModel* model) {
   const auto& design_names = model->location.design.observation_names;
   bool generic = true;
   for (std::size_t i = 0; i < count_names.size() && generic; ++i) generic = count_names[i] == "obs_" + std::to_string(i);

@@ -46,6 +46,9 @@ std::string AbsolutePath(const std::string& path);
 // not numeric or has a value that is not finite and > 0.
 Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountMatrix& counts,
                           const NbGlmModel& model);
+// The same for a file or a sheet column (computed methods need the counts).
+Vector ResolveSizeFactors(const std::string& value, const std::string& samples,
+                          const std::vector<std::string>& observation_names, const NbGlmModel& model);
 
 // Records the model options in `info` (designs, constraints, sample sheet,
 // formulas, nesting, reference levels).
@@ -57,8 +60,8 @@ ModelOptions ModelOptionsFromInputs(const FitRunInfo& info);
 // are the same set; counts without real names (a bare .mtx) are taken in
 // design order. `counts_what` names the counts in messages (an option or a
 // file). Throws InputError when the observations do not match.
-void AlignObservations(const CountMatrix& counts, const std::string& counts_what, const std::string& design_what,
-                       NbGlmModel* model);
+void AlignObservations(const std::vector<std::string>& count_names, const std::string& counts_what,
+                       const std::string& design_what, NbGlmModel* model);
 
 }  // namespace nbglm::cli
 

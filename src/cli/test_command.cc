@@ -238,8 +238,8 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
   const std::string counts_path = info.Input(kInputCounts);
   const CountMatrix counts = ReadCounts(counts_path);
   const std::string counts_what = "counts " + counts_path + " (recorded in " + summary + ")";
-  AlignObservations(counts, counts_what, full_options.ObservationSource(), &full_model);
-  AlignObservations(counts, counts_what, reduced_options.ObservationSource(), &reduced_model);
+  AlignObservations(counts.observation_names(), counts_what, full_options.ObservationSource(), &full_model);
+  AlignObservations(counts.observation_names(), counts_what, reduced_options.ObservationSource(), &reduced_model);
   if (reduced_model.location.design.observation_names != full_model.location.design.observation_names) {
     throw InputError("reduced model", "observations in another order",
                      "a reduced design must have the fitted design's observations (names)");

@@ -41,18 +41,24 @@ void CheckNames(const std::string& what, Index num_features, Index num_observati
     throw InputError(what, std::to_string(observation_names->size()) + " observation names",
                      "expected " + std::to_string(num_observations) + " (one per observation)");
   }
+  CheckUniqueObservationNames(*observation_names, what);
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultObservationNames(Index count) { return DefaultNames("obs_", count); }
+
+void CheckUniqueObservationNames(const std::vector<std::string>& names, const std::string& what) {
   // Observations are matched by name against designs and sample sheets, so a
   // repeated name would be ambiguous; features are only carried to outputs.
   std::unordered_set<std::string> seen;
-  seen.reserve(observation_names->size());
-  for (const std::string& name : *observation_names) {
+  seen.reserve(names.size());
+  for (const std::string& name : names) {
     if (!seen.insert(name).second) {
       throw InputError(what, "observation name '" + name + "'", "observation names must be unique");
     }
   }
 }
-
-}  // namespace
 
 bool IsValidCount(double value, std::string* rule) {
   // Written so that NaN fails the first test.

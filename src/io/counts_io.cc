@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/line_source.h"
 #include "nbglm/error.h"
 #include "nbglm/table.h"
 
@@ -33,29 +34,6 @@ std::string Lowercase(std::string_view text) {
 
 // A token as shown in a message: empty ones made visible.
 std::string Show(std::string_view token) { return token.empty() ? std::string("''") : std::string(token); }
-
-// Walks a text buffer line by line without copying; tracks 1-based line numbers.
-class LineReader {
- public:
-  explicit LineReader(const std::string& text) : next_(text.data()), end_(text.data() + text.size()) {}
-
-  // The next line without its end-of-line characters; false at end of text.
-  bool Next(std::string_view* line) {
-    if (next_ >= end_) return false;
-    const char* newline = static_cast<const char*>(std::memchr(next_, '\n', static_cast<std::size_t>(end_ - next_)));
-    const char* stop = newline == nullptr ? end_ : newline;
-    *line = std::string_view(next_, static_cast<std::size_t>(stop - next_));
-    next_ = newline == nullptr ? end_ : newline + 1;
-    ++line_number_;
-    return true;
-  }
-  std::int64_t line_number() const { return line_number_; }
-
- private:
-  const char* next_;
-  const char* end_;
-  std::int64_t line_number_ = 0;
-};
 
 // Splits off the next blank-separated token of *rest ("" when none is left).
 std::string_view NextToken(std::string_view* rest) {
@@ -107,7 +85,7 @@ struct MatrixMarketHeader {
 };
 
 // Reads the banner and size line, leaving `lines` at the first entry line.
-MatrixMarketHeader ReadMatrixMarketHeader(const std::string& path, LineReader* lines) {
+MatrixMarketHeader ReadMatrixMarketHeader(const std::string& path, LineSource* lines) {
   std::string_view line;
   if (!lines->Next(&line)) throw InputError(path, "empty file", "a MatrixMarket file starts with a %%MatrixMarket line");
   const std::string where = path + ":1";
@@ -188,7 +166,7 @@ std::string EntryWhere(const std::string& path, std::int64_t line, std::int64_t 
 // indices; stops early when on_entry returns false. Checks the entry count
 // against the header.
 template <typename OnEntry>
-void ParseMatrixMarketEntries(const std::string& path, const MatrixMarketHeader& header, LineReader* lines,
+void ParseMatrixMarketEntries(const std::string& path, const MatrixMarketHeader& header, LineSource* lines,
                               OnEntry&& on_entry) {
   std::string_view line;
   std::int64_t seen = 0;
@@ -243,12 +221,12 @@ void ParseMatrixMarketEntries(const std::string& path, const MatrixMarketHeader&
 
 // Finds the line numbers of the first two entries at (row0, column0) for the
 // duplicate-entry message; runs only on that error path.
-std::pair<std::int64_t, std::int64_t> FindDuplicateLines(const std::string& path, const std::string& contents,
+std::pair<std::int64_t, std::int64_t> FindDuplicateLines(const std::string& path, LineSource* lines,
                                                          std::int64_t row0, std::int64_t column0) {
-  LineReader lines(contents);
-  const MatrixMarketHeader header = ReadMatrixMarketHeader(path, &lines);
+  lines->Rewind();
+  const MatrixMarketHeader header = ReadMatrixMarketHeader(path, lines);
   std::pair<std::int64_t, std::int64_t> found(0, 0);
-  ParseMatrixMarketEntries(path, header, &lines, [&](std::int64_t line, std::int64_t r, std::int64_t c, double) {
+  ParseMatrixMarketEntries(path, header, lines, [&](std::int64_t line, std::int64_t r, std::int64_t c, double) {
     if (r != row0 || c != column0) return true;
     if (found.first == 0) {
       found.first = line;
@@ -260,85 +238,198 @@ std::pair<std::int64_t, std::int64_t> FindDuplicateLines(const std::string& path
   return found;
 }
 
-// Parses MatrixMarket text into CSR by row (feature).
-CountMatrix ParseMatrixMarket(const std::string& path, const std::string& contents,
-                              std::vector<std::string> feature_names, std::vector<std::string> observation_names,
-                              const std::string& feature_source, const std::string& observation_source) {
-  LineReader lines(contents);
-  const MatrixMarketHeader header = ReadMatrixMarketHeader(path, &lines);
-  if (!feature_names.empty() && static_cast<std::int64_t>(feature_names.size()) != header.num_rows) {
-    throw InputError(feature_source, std::to_string(feature_names.size()) + " features",
+// ---------------------------------------------------------------------------
+// Dense tables
+
+// The next non-blank line of a dense table with its CR and (first line) BOM
+// removed, checked for NUL bytes, split into `fields` by ParseTextTable's
+// rules; false at the end.
+bool NextTableRow(LineSource* lines, char delimiter, std::string* line, std::vector<std::string>* fields) {
+  std::string_view view;
+  while (lines->Next(&view)) {
+    if (lines->line_number() == 1 && view.substr(0, 3) == "\xEF\xBB\xBF") view.remove_prefix(3);  // UTF-8 BOM
+    if (!view.empty() && view.back() == '\r') view.remove_suffix(1);
+    if (view.find_first_not_of(' ') == std::string_view::npos) continue;  // blank line
+    const std::string where = lines->name() + ":" + std::to_string(lines->line_number());
+    if (view.find('\0') != std::string_view::npos) {
+      throw InputError(where, "NUL byte", "a text table cannot contain binary data");
+    }
+    line->assign(view);
+    SplitTableFields(*line, delimiter, where, fields);
+    return true;
+  }
+  return false;
+}
+
+// Parses field i + 1 of a dense row as a count.
+double DenseCount(const std::vector<std::string>& fields, std::size_t i, const std::vector<std::string>& header,
+                  LineSource* lines, std::string* rule) {
+  std::string_view field(fields[i + 1]);
+  while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
+  while (!field.empty() && field.back() == ' ') field.remove_suffix(1);
+  double value = 0.0;
+  if (!ParseCount(field, &value, rule)) {
+    throw InputError(lines->name() + ":" + std::to_string(lines->line_number()) + ": column '" + header[i + 1] + "'",
+                     Show(fields[i + 1]), *rule);
+  }
+  return value;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// CountReader
+
+struct CountReader::Impl {
+  enum class Kind { kMatrixMarket, kDense };
+  Kind kind = Kind::kMatrixMarket;
+  std::string path;                  // the counts file (a 10x directory's matrix file)
+  const std::string* text = nullptr;  // in-memory contents (tests, fuzzers), or null
+  std::string text_storage;
+  std::vector<std::string> feature_names;      // empty: defaults
+  std::vector<std::string> observation_names;  // always filled
+  bool default_feature_names = false;
+  Index num_features = 0;
+  Index num_observations = 0;
+  MatrixMarketHeader header;           // kMatrixMarket
+  char delimiter = '\t';               // kDense
+  std::vector<std::string> table_header;  // kDense
+  // Per feature: entries in the file (kMatrixMarket; explicit zeros
+  // included) and non-zero counts (both kinds).
+  std::vector<std::uint32_t> entries, nonzeros;
+
+  std::unique_ptr<LineSource> Lines() const { return OpenLines(path, text); }
+  void OpenMatrixMarket(std::vector<std::string> features, std::vector<std::string> barcodes,
+                        const std::string& feature_source, const std::string& observation_source);
+  void OpenDense();
+  CountMatrix ReadMatrixMarket(Index begin, Index end) const;
+  CountMatrix ReadDense(Index begin, Index end) const;
+  std::vector<std::string> FeatureNames(Index begin, Index end) const;
+};
+
+void CountReader::Impl::OpenMatrixMarket(std::vector<std::string> features, std::vector<std::string> barcodes,
+                                         const std::string& feature_source, const std::string& observation_source) {
+  kind = Kind::kMatrixMarket;
+  const std::unique_ptr<LineSource> lines = Lines();
+  header = ReadMatrixMarketHeader(path, lines.get());
+  if (!features.empty() && static_cast<std::int64_t>(features.size()) != header.num_rows) {
+    throw InputError(feature_source, std::to_string(features.size()) + " features",
                      path + " has " + std::to_string(header.num_rows) + " rows (one per feature)");
   }
-  if (!observation_names.empty() && static_cast<std::int64_t>(observation_names.size()) != header.num_columns) {
-    throw InputError(observation_source, std::to_string(observation_names.size()) + " observations",
+  if (!barcodes.empty() && static_cast<std::int64_t>(barcodes.size()) != header.num_columns) {
+    throw InputError(observation_source, std::to_string(barcodes.size()) + " observations",
                      path + " has " + std::to_string(header.num_columns) + " columns (one per observation)");
   }
-
-  // Entries in file order. A lying size line must not make us allocate
-  // terabytes: an entry line takes at least 6 bytes ("1 1 1\n").
-  const std::size_t capacity =
-      static_cast<std::size_t>(std::min<std::int64_t>(header.num_entries, static_cast<std::int64_t>(contents.size() / 6 + 1)));
-  std::vector<std::int32_t> rows;
-  std::vector<std::int32_t> columns;
-  std::vector<double> values;
-  rows.reserve(capacity);
-  columns.reserve(capacity);
-  values.reserve(capacity);
-  ParseMatrixMarketEntries(path, header, &lines, [&](std::int64_t, std::int64_t r, std::int64_t c, double v) {
-    rows.push_back(static_cast<std::int32_t>(r));
-    columns.push_back(static_cast<std::int32_t>(c));
-    values.push_back(v);
+  num_features = header.num_rows;
+  num_observations = header.num_columns;
+  entries.assign(static_cast<std::size_t>(num_features), 0);
+  nonzeros.assign(static_cast<std::size_t>(num_features), 0);
+  ParseMatrixMarketEntries(path, header, lines.get(), [&](std::int64_t, std::int64_t r, std::int64_t, double v) {
+    ++entries[static_cast<std::size_t>(r)];
+    if (v != 0.0) ++nonzeros[static_cast<std::size_t>(r)];
     return true;
   });
+  default_feature_names = features.empty();
+  feature_names = std::move(features);
+  observation_names = barcodes.empty() ? DefaultObservationNames(num_observations) : std::move(barcodes);
+  CheckUniqueObservationNames(observation_names, path);
+}
 
-  // Counting sort by row; a stable scatter keeps the file order within a row,
-  // which is already column order for 10x files (column-major) and for
-  // row-major files, so the per-row sort below rarely runs.
-  const std::size_t num_rows = static_cast<std::size_t>(header.num_rows);
+void CountReader::Impl::OpenDense() {
+  kind = Kind::kDense;
+  delimiter = EndsWith(path, ".csv") || EndsWith(path, ".csv.gz") ? ',' : '\t';
+  const std::unique_ptr<LineSource> lines = Lines();
+  std::string line, rule;
+  std::vector<std::string> fields;
+  if (!NextTableRow(lines.get(), delimiter, &line, &fields)) {
+    throw InputError(path, "empty file", "a table needs a header line");
+  }
+  table_header = fields;
+  while (NextTableRow(lines.get(), delimiter, &line, &fields)) {
+    if (fields.size() != table_header.size()) {
+      throw InputError(path + ":" + std::to_string(lines->line_number()), std::to_string(fields.size()) + " fields",
+                       "expected " + std::to_string(table_header.size()) + " (as many as the header)");
+    }
+    if (fields[0].empty()) {
+      throw InputError(path + ":" + std::to_string(lines->line_number()), "''", "a feature id must be non-empty");
+    }
+    std::uint32_t count = 0;
+    for (std::size_t i = 0; i + 1 < fields.size(); ++i) count += DenseCount(fields, i, table_header, lines.get(), &rule) != 0.0;
+    feature_names.push_back(fields[0]);
+    nonzeros.push_back(count);
+  }
+  if (table_header.size() < 2) {
+    throw InputError(path + ":1", std::to_string(table_header.size()) + " columns",
+                     "a counts table needs a feature-id column and at least one observation column");
+  }
+  if (feature_names.empty()) throw InputError(path, "no rows", "a counts table needs at least one feature");
+  num_features = static_cast<Index>(feature_names.size());
+  num_observations = static_cast<Index>(table_header.size()) - 1;
+  observation_names.assign(table_header.begin() + 1, table_header.end());
+  CheckUniqueObservationNames(observation_names, path);
+}
+
+std::vector<std::string> CountReader::Impl::FeatureNames(Index begin, Index end) const {
+  std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(end - begin));
+  for (Index f = begin; f < end; ++f) {
+    names.push_back(default_feature_names ? "feature_" + std::to_string(f) : feature_names[static_cast<std::size_t>(f)]);
+  }
+  return names;
+}
+
+// Features [begin, end) of a MatrixMarket file into CSR by row (feature), in
+// one pass: the entries of the range are scattered to their row's slots
+// (sized by the open pass), sorted by column within a row where the file
+// was not already in that order, checked for duplicates, and explicit zeros
+// dropped.
+CountMatrix CountReader::Impl::ReadMatrixMarket(Index begin, Index end) const {
+  const std::size_t num_rows = static_cast<std::size_t>(end - begin);
   std::vector<std::int64_t> row_offsets(num_rows + 1, 0);
-  for (const std::int32_t r : rows) ++row_offsets[static_cast<std::size_t>(r) + 1];
-  std::partial_sum(row_offsets.begin(), row_offsets.end(), row_offsets.begin());
-  std::vector<std::int32_t> csr_columns(values.size());
-  std::vector<double> csr_values(values.size());
+  for (std::size_t r = 0; r < num_rows; ++r) {
+    row_offsets[r + 1] = row_offsets[r] + entries[static_cast<std::size_t>(begin) + r];
+  }
+  const std::size_t total = static_cast<std::size_t>(row_offsets[num_rows]);
+  std::vector<std::int32_t> csr_columns(total);
+  std::vector<double> csr_values(total);
   {
     std::vector<std::int64_t> cursor(row_offsets.begin(), row_offsets.end() - 1);
-    for (std::size_t k = 0; k < values.size(); ++k) {
-      const std::size_t target = static_cast<std::size_t>(cursor[static_cast<std::size_t>(rows[k])]++);
-      csr_columns[target] = columns[k];
-      csr_values[target] = values[k];
-    }
+    const std::unique_ptr<LineSource> lines = Lines();
+    const MatrixMarketHeader again = ReadMatrixMarketHeader(path, lines.get());
+    ParseMatrixMarketEntries(path, again, lines.get(), [&](std::int64_t, std::int64_t r, std::int64_t c, double v) {
+      if (r < begin || r >= end) return true;
+      const std::size_t target = static_cast<std::size_t>(cursor[static_cast<std::size_t>(r - begin)]++);
+      csr_columns[target] = static_cast<std::int32_t>(c);
+      csr_values[target] = v;
+      return true;
+    });
   }
-  std::vector<std::int32_t>().swap(rows);
-  std::vector<std::int32_t>().swap(columns);
-  std::vector<double>().swap(values);
-
   std::vector<std::pair<std::int32_t, double>> scratch;
   std::size_t write = 0;  // compaction cursor: explicit zeros are dropped
   for (std::size_t r = 0; r < num_rows; ++r) {
-    const std::size_t begin = static_cast<std::size_t>(row_offsets[r]);
-    const std::size_t end = static_cast<std::size_t>(row_offsets[r + 1]);
-    if (!std::is_sorted(csr_columns.begin() + static_cast<std::ptrdiff_t>(begin),
-                        csr_columns.begin() + static_cast<std::ptrdiff_t>(end))) {
+    const std::size_t row_begin = static_cast<std::size_t>(row_offsets[r]);
+    const std::size_t row_end = static_cast<std::size_t>(row_offsets[r + 1]);
+    if (!std::is_sorted(csr_columns.begin() + static_cast<std::ptrdiff_t>(row_begin),
+                        csr_columns.begin() + static_cast<std::ptrdiff_t>(row_end))) {
       scratch.clear();
-      for (std::size_t k = begin; k < end; ++k) scratch.emplace_back(csr_columns[k], csr_values[k]);
-      std::stable_sort(scratch.begin(), scratch.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (std::size_t k = begin; k < end; ++k) {
-        csr_columns[k] = scratch[k - begin].first;
-        csr_values[k] = scratch[k - begin].second;
+      for (std::size_t k = row_begin; k < row_end; ++k) scratch.emplace_back(csr_columns[k], csr_values[k]);
+      std::stable_sort(scratch.begin(), scratch.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (std::size_t k = row_begin; k < row_end; ++k) {
+        csr_columns[k] = scratch[k - row_begin].first;
+        csr_values[k] = scratch[k - row_begin].second;
       }
     }
-    for (std::size_t k = begin; k + 1 < end; ++k) {
+    for (std::size_t k = row_begin; k + 1 < row_end; ++k) {
       if (csr_columns[k] == csr_columns[k + 1]) {
-        const auto found = FindDuplicateLines(path, contents, static_cast<std::int64_t>(r), csr_columns[k]);
-        throw InputError(EntryWhere(path, found.second, static_cast<std::int64_t>(r) + 1,
-                                    static_cast<std::int64_t>(csr_columns[k]) + 1),
+        const std::unique_ptr<LineSource> lines = Lines();
+        const std::int64_t row = begin + static_cast<std::int64_t>(r);
+        const auto found = FindDuplicateLines(path, lines.get(), row, csr_columns[k]);
+        throw InputError(EntryWhere(path, found.second, row + 1, static_cast<std::int64_t>(csr_columns[k]) + 1),
                          "duplicate entry", "already given on line " + std::to_string(found.first));
       }
     }
     row_offsets[r] = static_cast<std::int64_t>(write);
-    for (std::size_t k = begin; k < end; ++k) {
+    for (std::size_t k = row_begin; k < row_end; ++k) {
       if (csr_values[k] == 0.0) continue;
       csr_columns[write] = csr_columns[k];
       csr_values[write] = csr_values[k];
@@ -350,34 +441,84 @@ CountMatrix ParseMatrixMarket(const std::string& path, const std::string& conten
   csr_values.resize(write);
   csr_columns.shrink_to_fit();
   csr_values.shrink_to_fit();
-  return CountMatrix::FromCsr(header.num_rows, header.num_columns, std::move(row_offsets), std::move(csr_columns),
-                              std::move(csr_values), std::move(feature_names), std::move(observation_names), path);
+  return CountMatrix::FromCsr(end - begin, num_observations, std::move(row_offsets), std::move(csr_columns),
+                              std::move(csr_values), FeatureNames(begin, end), observation_names, path);
 }
+
+// Features [begin, end) of a dense table, stored sparse when more than
+// kSparseZeroFraction of their counts are zero (the open pass counted them).
+CountMatrix CountReader::Impl::ReadDense(Index begin, Index end) const {
+  const std::size_t rows = static_cast<std::size_t>(end - begin);
+  const std::size_t columns = static_cast<std::size_t>(num_observations);
+  std::int64_t stored = 0;
+  for (Index f = begin; f < end; ++f) stored += nonzeros[static_cast<std::size_t>(f)];
+  const double zero_fraction = 1.0 - static_cast<double>(stored) / (static_cast<double>(rows) * static_cast<double>(columns));
+  const bool sparse = zero_fraction > kSparseZeroFraction;
+  Matrix dense;
+  std::vector<std::int64_t> row_offsets;
+  std::vector<std::int32_t> csr_columns;
+  std::vector<double> csr_values;
+  if (sparse) {
+    row_offsets.assign(rows + 1, 0);
+    csr_columns.reserve(static_cast<std::size_t>(stored));
+    csr_values.reserve(static_cast<std::size_t>(stored));
+  } else {
+    dense = Matrix::from_shape({rows, columns});
+  }
+  const std::unique_ptr<LineSource> lines = Lines();
+  std::string line, rule;
+  std::vector<std::string> fields;
+  NextTableRow(lines.get(), delimiter, &line, &fields);  // the header
+  Index feature = 0;
+  while (feature < end && NextTableRow(lines.get(), delimiter, &line, &fields)) {
+    if (feature >= begin) {
+      const std::size_t r = static_cast<std::size_t>(feature - begin);
+      for (std::size_t i = 0; i < columns; ++i) {
+        const double value = DenseCount(fields, i, table_header, lines.get(), &rule);
+        if (!sparse) {
+          dense(r, i) = value;
+        } else if (value != 0.0) {
+          csr_columns.push_back(static_cast<std::int32_t>(i));
+          csr_values.push_back(value);
+        }
+      }
+      if (sparse) row_offsets[r + 1] = static_cast<std::int64_t>(csr_values.size());
+    }
+    ++feature;
+  }
+  if (!sparse) return CountMatrix::FromDense(std::move(dense), FeatureNames(begin, end), observation_names, path);
+  return CountMatrix::FromCsr(end - begin, num_observations, std::move(row_offsets), std::move(csr_columns),
+                              std::move(csr_values), FeatureNames(begin, end), observation_names, path);
+}
+
+namespace {
 
 // ---------------------------------------------------------------------------
 // 10x
 
 // First tab-separated field of every line of a headerless 10x name file.
 std::vector<std::string> ReadNameColumn(const std::string& path, const std::string& what) {
-  const std::string contents = ReadFileContents(path);
-  LineReader lines(contents);
-  std::vector<std::string_view> all_lines;
-  std::string_view line;
-  while (lines.Next(&line)) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    all_lines.push_back(line);
-  }
-  // Trailing blank lines are only a doubled final newline; a blank line in
-  // the middle would shift every later name, so it is an error.
-  while (!all_lines.empty() && IsBlankLine(all_lines.back())) all_lines.pop_back();
-  if (all_lines.empty()) throw InputError(path, "empty file", "a 10x " + what + " file lists one name per line");
+  const std::unique_ptr<LineSource> lines = OpenLines(path, nullptr);
   std::vector<std::string> names;
-  names.reserve(all_lines.size());
-  for (std::size_t k = 0; k < all_lines.size(); ++k) {
-    const std::string_view name = all_lines[k].substr(0, all_lines[k].find('\t'));
-    if (name.empty()) throw InputError(path + ":" + std::to_string(k + 1), "''", what + " must be non-empty");
+  std::size_t blank_tail = 0;  // blank lines seen since the last name
+  std::string_view line;
+  while (lines->Next(&line)) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (IsBlankLine(line)) {
+      ++blank_tail;
+      continue;
+    }
+    // Trailing blank lines are only a doubled final newline; a blank line in
+    // the middle would shift every later name, so it is an error.
+    if (blank_tail > 0) {
+      throw InputError(path + ":" + std::to_string(lines->line_number() - static_cast<std::int64_t>(blank_tail)), "''",
+                       what + " must be non-empty");
+    }
+    const std::string_view name = line.substr(0, line.find('\t'));
+    if (name.empty()) throw InputError(path + ":" + std::to_string(lines->line_number()), "''", what + " must be non-empty");
     names.emplace_back(name);
   }
+  if (names.empty()) throw InputError(path, "empty file", "a 10x " + what + " file lists one name per line");
   return names;
 }
 
@@ -403,16 +544,12 @@ TenXFiles Find10xNameFiles(const fs::path& directory) {
   return files;
 }
 
-CountMatrix Read10x(const std::string& directory, const std::string& matrix_path, const TenXFiles& files) {
+void CheckTenX(const std::string& directory, const std::string& matrix_path, const TenXFiles& files) {
   const std::string rule =
       "a 10x directory holds matrix.mtx[.gz], features.tsv[.gz] (or genes.tsv[.gz]) and barcodes.tsv[.gz]";
   if (matrix_path.empty()) throw InputError(directory, "no matrix.mtx or matrix.mtx.gz", rule);
   if (files.features.empty()) throw InputError(directory, "no features.tsv[.gz] or genes.tsv[.gz]", rule);
   if (files.barcodes.empty()) throw InputError(directory, "no barcodes.tsv[.gz]", rule);
-  std::vector<std::string> features = ReadNameColumn(files.features, "feature id");
-  std::vector<std::string> barcodes = ReadNameColumn(files.barcodes, "barcode");
-  return ParseMatrixMarket(matrix_path, ReadFileContents(matrix_path), std::move(features), std::move(barcodes),
-                           files.features, files.barcodes);
 }
 
 void AppendInteger(std::string* out, std::int64_t value) {
@@ -423,61 +560,19 @@ void AppendInteger(std::string* out, std::int64_t value) {
 
 }  // namespace
 
-CountMatrix ReadMatrixMarket(const std::string& path) {
-  return ParseMatrixMarket(path, ReadFileContents(path), {}, {}, path, path);
-}
-
-CountMatrix ParseMatrixMarketText(const std::string& contents, const std::string& what) {
-  return ParseMatrixMarket(what, contents, {}, {}, what, what);
-}
-
-CountMatrix Read10xDirectory(const std::string& directory) {
-  const fs::path dir(directory);
-  return Read10x(directory, FindFile(dir, {"matrix.mtx.gz", "matrix.mtx"}), Find10xNameFiles(dir));
-}
-
-CountMatrix ReadDenseCounts(const std::string& path) { return ParseDenseCountsText(ReadFileContents(path), path); }
-
-CountMatrix ParseDenseCountsText(const std::string& contents, const std::string& path) {
-  const TextTable table = ParseTextTable(contents, path);
-  if (table.header.size() < 2) {
-    throw InputError(path + ":1", std::to_string(table.header.size()) + " columns",
-                     "a counts table needs a feature-id column and at least one observation column");
-  }
-  if (table.rows.empty()) throw InputError(path, "no rows", "a counts table needs at least one feature");
-  const std::size_t num_features = table.rows.size();
-  const std::size_t num_observations = table.header.size() - 1;
-  Matrix counts = Matrix::from_shape({num_features, num_observations});
-  std::vector<std::string> feature_names;
-  feature_names.reserve(num_features);
-  std::size_t zeros = 0;
-  std::string rule;
-  for (std::size_t f = 0; f < num_features; ++f) {
-    const std::vector<std::string>& row = table.rows[f];
-    if (row[0].empty()) throw InputError(table.Where(f), "''", "a feature id must be non-empty");
-    feature_names.push_back(row[0]);
-    double* out = counts.data() + f * num_observations;
-    for (std::size_t i = 0; i < num_observations; ++i) {
-      std::string_view field(row[i + 1]);
-      while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
-      while (!field.empty() && field.back() == ' ') field.remove_suffix(1);
-      if (!ParseCount(field, &out[i], &rule)) {
-        throw InputError(table.Where(f) + ": column '" + table.header[i + 1] + "'", Show(row[i + 1]), rule);
-      }
-      if (out[i] == 0.0) ++zeros;
-    }
-  }
-  std::vector<std::string> observation_names(table.header.begin() + 1, table.header.end());
-  CountMatrix matrix = CountMatrix::FromDense(std::move(counts), std::move(feature_names),
-                                              std::move(observation_names), path);
-  const double zero_fraction = static_cast<double>(zeros) / static_cast<double>(num_features * num_observations);
-  return zero_fraction > kSparseZeroFraction ? matrix.ToSparse() : matrix;
-}
-
-CountMatrix ReadCounts(const std::string& path) {
+CountReader::CountReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
   std::error_code error;
   const fs::path file(path);
-  if (fs::is_directory(file, error)) return Read10xDirectory(path);
+  impl_->path = path;
+  if (fs::is_directory(file, error)) {
+    const std::string matrix = FindFile(file, {"matrix.mtx.gz", "matrix.mtx"});
+    const TenXFiles files = Find10xNameFiles(file);
+    CheckTenX(path, matrix, files);
+    impl_->path = matrix;
+    impl_->OpenMatrixMarket(ReadNameColumn(files.features, "feature id"), ReadNameColumn(files.barcodes, "barcode"),
+                            files.features, files.barcodes);
+    return;
+  }
   if (!fs::exists(file, error)) {
     throw InputError(path, "no such file or directory", "counts are a file or a 10x directory");
   }
@@ -488,11 +583,125 @@ CountMatrix ReadCounts(const std::string& path) {
     if (name == "matrix.mtx" || name == "matrix.mtx.gz") {
       const fs::path directory = file.has_parent_path() ? file.parent_path() : fs::path(".");
       const TenXFiles files = Find10xNameFiles(directory);
-      if (!files.features.empty() && !files.barcodes.empty()) return Read10x(directory.string(), path, files);
+      if (!files.features.empty() && !files.barcodes.empty()) {
+        impl_->OpenMatrixMarket(ReadNameColumn(files.features, "feature id"),
+                                ReadNameColumn(files.barcodes, "barcode"), files.features, files.barcodes);
+        return;
+      }
     }
-    return ReadMatrixMarket(path);
+    impl_->OpenMatrixMarket({}, {}, path, path);
+    return;
   }
-  return ReadDenseCounts(path);
+  impl_->OpenDense();
+}
+
+CountReader::CountReader(const std::string& contents, const std::string& what, bool matrix_market)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->path = what;
+  impl_->text_storage = contents;
+  impl_->text = &impl_->text_storage;
+  if (matrix_market) {
+    impl_->OpenMatrixMarket({}, {}, what, what);
+  } else {
+    impl_->OpenDense();
+  }
+}
+
+CountReader::~CountReader() = default;
+CountReader::CountReader(CountReader&&) noexcept = default;
+CountReader& CountReader::operator=(CountReader&&) noexcept = default;
+
+Index CountReader::num_features() const { return impl_->num_features; }
+Index CountReader::num_observations() const { return impl_->num_observations; }
+const std::vector<std::string>& CountReader::observation_names() const { return impl_->observation_names; }
+std::vector<std::string> CountReader::FeatureNames(Index begin, Index end) const {
+  CheckRange(begin, end);
+  return impl_->FeatureNames(begin, end);
+}
+
+std::int64_t CountReader::BytesToRead(Index begin, Index end) const {
+  CheckRange(begin, end);
+  std::int64_t stored = 0;
+  for (Index f = begin; f < end; ++f) stored += impl_->nonzeros[static_cast<std::size_t>(f)];
+  const std::int64_t dense = static_cast<std::int64_t>(end - begin) * impl_->num_observations;
+  const bool sparse = impl_->kind == Impl::Kind::kMatrixMarket ||
+                      1.0 - static_cast<double>(stored) / static_cast<double>(std::max<std::int64_t>(dense, 1)) >
+                          kSparseZeroFraction;
+  // CSR: 4-byte column + 8-byte value per stored count, 8 bytes per row;
+  // dense: 8 bytes per count. MatrixMarket reads briefly hold explicit
+  // zeros as well.
+  if (!sparse) return dense * 8;
+  std::int64_t entries = stored;
+  if (impl_->kind == Impl::Kind::kMatrixMarket) {
+    entries = 0;
+    for (Index f = begin; f < end; ++f) entries += impl_->entries[static_cast<std::size_t>(f)];
+  }
+  return entries * 12 + static_cast<std::int64_t>(end - begin + 1) * 8;
+}
+
+CountMatrix CountReader::Read(Index begin, Index end) const {
+  CheckRange(begin, end);
+  if (begin == end) throw InputError(impl_->path, "features " + std::to_string(begin) + ":" + std::to_string(end), "an empty range");
+  return impl_->kind == Impl::Kind::kMatrixMarket ? impl_->ReadMatrixMarket(begin, end) : impl_->ReadDense(begin, end);
+}
+
+void CountReader::CheckRange(Index begin, Index end) const {
+  if (begin < 0 || end < begin || end > impl_->num_features) {
+    throw InputError(impl_->path, "features " + std::to_string(begin) + ":" + std::to_string(end),
+                     "must lie within 0:" + std::to_string(impl_->num_features));
+  }
+}
+
+std::vector<std::pair<Index, Index>> PlanFeatureChunks(const CountReader& reader, Index begin, Index end,
+                                                       std::int64_t max_bytes) {
+  std::vector<std::pair<Index, Index>> chunks;
+  Index first = begin;
+  while (first < end) {
+    // Grow the chunk by doubling, then settle by bisection: O(log) estimates.
+    Index last = first + 1;
+    Index step = 1;
+    while (last < end && reader.BytesToRead(first, std::min(end, last + step)) <= max_bytes) {
+      last = std::min(end, last + step);
+      step *= 2;
+    }
+    while (step > 1 && last < end) {
+      step /= 2;
+      if (last + step <= end && reader.BytesToRead(first, last + step) <= max_bytes) last += step;
+    }
+    chunks.emplace_back(first, last);
+    first = last;
+  }
+  return chunks;
+}
+
+CountMatrix ReadMatrixMarket(const std::string& path) {
+  CountReader reader(path);
+  return reader.Read(0, reader.num_features());
+}
+
+CountMatrix ParseMatrixMarketText(const std::string& contents, const std::string& what) {
+  const CountReader reader(contents, what, /*matrix_market=*/true);
+  return reader.Read(0, reader.num_features());
+}
+
+CountMatrix Read10xDirectory(const std::string& directory) {
+  CountReader reader(directory);
+  return reader.Read(0, reader.num_features());
+}
+
+CountMatrix ReadDenseCounts(const std::string& path) {
+  CountReader reader(path);
+  return reader.Read(0, reader.num_features());
+}
+
+CountMatrix ParseDenseCountsText(const std::string& contents, const std::string& what) {
+  const CountReader reader(contents, what, /*matrix_market=*/false);
+  return reader.Read(0, reader.num_features());
+}
+
+CountMatrix ReadCounts(const std::string& path) {
+  const CountReader reader(path);
+  return reader.Read(0, reader.num_features());
 }
 
 std::string CountsToMatrixMarket(const CountMatrix& counts) {

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "nbglm/counts_io.h"
 #include "nbglm/error.h"
 #include "nbglm/table.h"
 
@@ -70,63 +71,106 @@ std::string SizeFactorsToTsv(const Vector& size_factors, const std::vector<std::
   return out.str();
 }
 
-Vector ComputeSizeFactors(const CountMatrix& counts, const std::string& method) {
-  const Index n = counts.num_observations();
-  const Index features = counts.num_features();
-  const auto& names = counts.observation_names();
-  Vector factors = xt::zeros<double>({static_cast<std::size_t>(n)});
-  const std::string what = "--size-factors " + method;
-  if (method == "total") {
-    const Vector totals = counts.ObservationTotals();
-    double log_sum = 0.0;
-    for (Index j = 0; j < n; ++j) {
-      if (!(totals(j) > 0)) {
-        throw InputError(what, "observation '" + names[j] + "' has total count 0", "total size factors need every observation to have counts");
-      }
-      log_sum += std::log(totals(j));
+namespace {
+
+// Size factors computed from features seen in any number of parts (all of
+// them once, in order): column totals for "total"; per observation, the log
+// ratios log y_gj − log geomean_g of the usable genes for "ratio" and
+// "poscounts".
+class SizeFactorAccumulator {
+ public:
+  SizeFactorAccumulator(const std::string& method, const std::vector<std::string>& names)
+      : method_(method), names_(names), n_(static_cast<Index>(names.size())) {
+    if (method != "total" && method != "ratio" && method != "poscounts") {
+      throw InputError("--size-factors", method, "must be a file, a sample-sheet column, ratio, poscounts or total");
     }
-    const double geometric_mean = std::exp(log_sum / static_cast<double>(n));
-    for (Index j = 0; j < n; ++j) factors(j) = totals(j) / geometric_mean;
+    poscounts_ = method == "poscounts";
+    totals_.assign(static_cast<std::size_t>(n_), 0.0);
+    log_ratios_.resize(static_cast<std::size_t>(n_));
+    y_.resize(static_cast<std::size_t>(n_));
+  }
+
+  void Add(const CountMatrix& counts) {
+    if (method_ == "total") {
+      const Vector totals = counts.ObservationTotals();
+      for (Index j = 0; j < n_; ++j) totals_[static_cast<std::size_t>(j)] += totals(j);
+      return;
+    }
+    for (Index g = 0; g < counts.num_features(); ++g) {
+      counts.CopyFeature(g, y_.data());
+      double log_sum = 0.0;
+      Index positive = 0;
+      for (Index j = 0; j < n_; ++j) {
+        if (y_[j] > 0) {
+          log_sum += std::log(y_[j]);
+          ++positive;
+        }
+      }
+      if (poscounts_ ? positive == 0 : positive < n_) continue;
+      const double log_geometric_mean = log_sum / static_cast<double>(n_);
+      for (Index j = 0; j < n_; ++j) {
+        if (y_[j] > 0) log_ratios_[j].push_back(std::log(y_[j]) - log_geometric_mean);
+      }
+    }
+  }
+
+  Vector Finish() {
+    const std::string what = "--size-factors " + method_;
+    Vector factors = xt::zeros<double>({static_cast<std::size_t>(n_)});
+    if (method_ == "total") {
+      double log_sum = 0.0;
+      for (Index j = 0; j < n_; ++j) {
+        if (!(totals_[j] > 0)) {
+          throw InputError(what, "observation '" + names_[j] + "' has total count 0",
+                           "total size factors need every observation to have counts");
+        }
+        log_sum += std::log(totals_[j]);
+      }
+      const double geometric_mean = std::exp(log_sum / static_cast<double>(n_));
+      for (Index j = 0; j < n_; ++j) factors(j) = totals_[j] / geometric_mean;
+      return factors;
+    }
+    for (Index j = 0; j < n_; ++j) {
+      if (log_ratios_[j].empty()) {
+        throw InputError(what, "observation '" + names_[j] + "'",
+                         poscounts_ ? "has no positive count, so no size factor"
+                                    : "no gene has a positive count in every observation (try poscounts)");
+      }
+      factors(j) = std::exp(Median(&log_ratios_[j]));
+    }
+    if (poscounts_) {
+      double log_sum = 0.0;
+      for (Index j = 0; j < n_; ++j) log_sum += std::log(factors(j));
+      const double geometric_mean = std::exp(log_sum / static_cast<double>(n_));
+      for (Index j = 0; j < n_; ++j) factors(j) /= geometric_mean;
+    }
     return factors;
   }
-  if (method != "ratio" && method != "poscounts") {
-    throw InputError("--size-factors", method, "must be a file, a sample-sheet column, ratio, poscounts or total");
+
+ private:
+  std::string method_;
+  const std::vector<std::string>& names_;
+  Index n_;
+  bool poscounts_ = false;
+  std::vector<double> totals_;
+  std::vector<std::vector<double>> log_ratios_;
+  std::vector<double> y_;
+};
+
+}  // namespace
+
+Vector ComputeSizeFactors(const CountMatrix& counts, const std::string& method) {
+  SizeFactorAccumulator accumulator(method, counts.observation_names());
+  accumulator.Add(counts);
+  return accumulator.Finish();
+}
+
+Vector ComputeSizeFactors(const CountReader& reader, const std::string& method, std::int64_t max_bytes) {
+  SizeFactorAccumulator accumulator(method, reader.observation_names());
+  for (const auto& [begin, end] : PlanFeatureChunks(reader, 0, reader.num_features(), max_bytes)) {
+    accumulator.Add(reader.Read(begin, end));
   }
-  const bool poscounts = method == "poscounts";
-  // Per observation, the log ratios log y_gj − log geomean_g of usable genes.
-  std::vector<std::vector<double>> log_ratios(static_cast<std::size_t>(n));
-  std::vector<double> y(static_cast<std::size_t>(n));
-  for (Index g = 0; g < features; ++g) {
-    counts.CopyFeature(g, y.data());
-    double log_sum = 0.0;
-    Index positive = 0;
-    for (Index j = 0; j < n; ++j) {
-      if (y[j] > 0) {
-        log_sum += std::log(y[j]);
-        ++positive;
-      }
-    }
-    if (poscounts ? positive == 0 : positive < n) continue;
-    const double log_geometric_mean = log_sum / static_cast<double>(n);
-    for (Index j = 0; j < n; ++j) {
-      if (y[j] > 0) log_ratios[j].push_back(std::log(y[j]) - log_geometric_mean);
-    }
-  }
-  for (Index j = 0; j < n; ++j) {
-    if (log_ratios[j].empty()) {
-      throw InputError(what, "observation '" + names[j] + "'",
-                       poscounts ? "has no positive count, so no size factor"
-                                 : "no gene has a positive count in every observation (try poscounts)");
-    }
-    factors(j) = std::exp(Median(&log_ratios[j]));
-  }
-  if (poscounts) {
-    double log_sum = 0.0;
-    for (Index j = 0; j < n; ++j) log_sum += std::log(factors(j));
-    const double geometric_mean = std::exp(log_sum / static_cast<double>(n));
-    for (Index j = 0; j < n; ++j) factors(j) /= geometric_mean;
-  }
-  return factors;
+  return accumulator.Finish();
 }
 
 }  // namespace nbglm

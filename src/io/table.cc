@@ -32,9 +32,13 @@ std::string ReadGzip(const std::string& path) {
   return DecompressGzip(compressed, path);
 }
 
+}  // namespace
+
 // Splits one line into fields. Quoted fields may contain the delimiter.
-std::vector<std::string> SplitFields(const std::string& line, char delimiter, const std::string& where) {
-  std::vector<std::string> fields;
+void SplitTableFields(const std::string& line, char delimiter, const std::string& where,
+                      std::vector<std::string>* out) {
+  std::vector<std::string>& fields = *out;
+  fields.clear();
   std::string field;
   std::size_t i = 0;
   const std::size_t n = line.size();
@@ -66,8 +70,9 @@ std::vector<std::string> SplitFields(const std::string& line, char delimiter, co
     if (i >= n) break;
     ++i;  // skip the delimiter
   }
-  return fields;
 }
+
+namespace {
 
 }  // namespace
 
@@ -142,7 +147,8 @@ TextTable ParseTextTable(const std::string& contents, const std::string& path,
     if (line.find_first_not_of(' ') == std::string::npos) continue;  // blank line
     const std::string where = path + ":" + std::to_string(line_number);
     if (line.find('\0') != std::string::npos) throw InputError(where, "NUL byte", "a text table cannot contain binary data");
-    std::vector<std::string> fields = SplitFields(line, delimiter, where);
+    std::vector<std::string> fields;
+    SplitTableFields(line, delimiter, where, &fields);
     if (!have_header) {
       table.header = std::move(fields);
       have_header = true;

@@ -4,6 +4,7 @@
 #include "nbglm/formula.h"
 
 #include <algorithm>
+#include <set>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -348,11 +349,18 @@ Term Union(const Term& a, const Term& b) {
   return result;
 }
 
+// The most terms a formula may expand to. Each term is at least one design
+// column, so more is no model one can fit; the limit also bounds the work of
+// expanding `(a * b * …)^k`, which grows combinatorially (found by fuzzing:
+// an 86-character formula that took minutes).
+constexpr std::size_t kMaxTerms = 4096;
+
 // R's TrimRepeats: drops empty terms and repeats, keeping first occurrences.
 std::vector<Term> TrimRepeats(const std::vector<Term>& terms) {
   std::vector<Term> kept;
+  std::set<Term> seen;
   for (const Term& term : terms) {
-    if (!term.empty() && std::find(kept.begin(), kept.end(), term) == kept.end()) kept.push_back(term);
+    if (!term.empty() && seen.insert(term).second) kept.push_back(term);
   }
   return kept;
 }
@@ -408,7 +416,8 @@ class TermEncoder {
         const std::vector<Term> base = EncodeOperand(*node.left, node);
         std::vector<Term> terms = TrimRepeats(base);
         const int power = std::stoi(node.number);
-        for (int k = 1; k < power; ++k) terms = TrimRepeats(Products(base, terms));
+        for (int k = 1; k < power && terms.size() <= kMaxTerms; ++k) terms = TrimRepeats(Products(base, terms));
+        if (terms.size() > kMaxTerms) error_.Throw("expands to more than " + std::to_string(kMaxTerms) + " terms");
         return terms;
       }
     }
@@ -432,7 +441,10 @@ class TermEncoder {
   }
 
   // Every union of a term of `left` with a term of `right`, left outer.
-  static std::vector<Term> Products(const std::vector<Term>& left, const std::vector<Term>& right) {
+  std::vector<Term> Products(const std::vector<Term>& left, const std::vector<Term>& right) const {
+    if (left.size() > kMaxTerms || right.size() > kMaxTerms || left.size() * right.size() > 16 * kMaxTerms) {
+      error_.Throw("expands to more than " + std::to_string(kMaxTerms) + " terms");
+    }
     std::vector<Term> products;
     for (const Term& l : left) {
       for (const Term& r : right) products.push_back(Union(l, r));

@@ -242,5 +242,21 @@ TEST(FormulaTest, MissingValuesInUsedColumnsAreRefused) {
             "observation; remove it from the sheet or fill it in)");
 }
 
+// Found by the formula fuzzer: `(a * b * …)^9` grows combinatorially; an
+// 86-byte formula took minutes to expand. It must fail at once with a clear
+// message (at most 4096 terms).
+TEST(FormulaTest, CombinatorialExpansionIsRefusedQuickly) {
+  const std::string bomb = ReadFileContents(std::string(NBGLM_SOURCE_DIR) + "/tests/data/bad/formula_expansion_bomb.bin");
+  EXPECT_THROW(ParseFormula(bomb, "--loc"), InputError);
+  try {
+    ParseFormula("~ (a*b*c*d*e*f*g*h*i*j*k*l*m)^2", "--loc");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("expands to more than 4096 terms"), std::string::npos) << e.what();
+  }
+  // 12 variables crossed: 4095 terms, still accepted.
+  EXPECT_EQ(ParseFormula("~ a*b*c*d*e*f*g*h*i*j*k*l", "--loc").terms.size(), 4095u);
+}
+
 }  // namespace
 }  // namespace nbglm

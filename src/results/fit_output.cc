@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <limits>
 #include <sstream>
 
@@ -22,48 +25,12 @@
 namespace nbglm {
 namespace {
 
-std::string CoefficientTable(const FitResult& result, const std::vector<std::string>& names, const Matrix& values) {
-  std::string text = "feature";
-  for (const std::string& name : names) text += "\t" + name;
-  text += "\n";
-  for (Index f = 0; f < result.num_features(); ++f) {
-    text += result.feature_names[static_cast<std::size_t>(f)];
-    for (std::size_t j = 0; j < names.size(); ++j) text += "\t" + FormatDouble(values(static_cast<std::size_t>(f), j));
-    text += "\n";
-  }
-  return text;
-}
-
-std::string FeatureStats(const FitResult& result) {
-  std::string text = "feature\tloglik\tstatus\titerations\tlocation_trained\tscale_trained\n";
-  for (Index f = 0; f < result.num_features(); ++f) {
-    const std::size_t i = static_cast<std::size_t>(f);
-    text += result.feature_names[i] + "\t" + FormatDouble(result.loglik[i]) + "\t" + ToString(result.status[i]) + "\t" +
-            std::to_string(result.iterations[i]) + "\t" + (result.location_trained[i] ? "1" : "0") + "\t" +
-            (result.scale_trained[i] ? "1" : "0") + "\n";
-  }
-  return text;
-}
-
-std::string CovarianceTable(const FitResult& result, const NbGlmModel& model) {
+// The reduced parameter names of the covariance table's columns.
+std::vector<std::string> CovarianceNames(const NbGlmModel& model) {
   std::vector<std::string> names;
   for (const std::string& n : model.location.constraints.reduced_names()) names.push_back("loc:" + n);
   for (const std::string& n : model.scale.constraints.reduced_names()) names.push_back("scale:" + n);
-  const std::size_t m = names.size();
-  std::string text = "feature";
-  for (std::size_t j = 0; j < m; ++j) {
-    for (std::size_t k = j; k < m; ++k) text += "\t" + names[j] + "|" + names[k];
-  }
-  text += "\n";
-  for (Index f = 0; f < result.num_features(); ++f) {
-    const std::size_t i = static_cast<std::size_t>(f);
-    text += result.feature_names[i];
-    for (std::size_t j = 0; j < m; ++j) {
-      for (std::size_t k = j; k < m; ++k) text += "\t" + FormatDouble(result.reduced_covariance(i, j, k));
-    }
-    text += "\n";
-  }
-  return text;
+  return names;
 }
 
 nlohmann::ordered_json PredictorJson(const LinearPredictor& predictor) {
@@ -82,23 +49,136 @@ nlohmann::ordered_json PredictorJson(const LinearPredictor& predictor) {
 
 }  // namespace
 
-void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGlmModel& model,
-                     const FitRunInfo& info) {
+// The per-feature tables, in the order the writer keeps its streams.
+enum TableFile { kLocCoef, kScaleCoef, kLocSe, kScaleSe, kFeatureStats, kCovariance, kNumTables };
+constexpr const char* kTableNames[kNumTables] = {"loc_coef.tsv", "scale_coef.tsv",    "loc_se.tsv",
+                                                 "scale_se.tsv", "feature_stats.tsv", "reduced_covariance.tsv"};
+
+struct FitOutputWriter::State {
+  std::string dir, stage;
+  NbGlmModel model;
+  std::vector<std::unique_ptr<std::ofstream>> tables;
+  std::size_t covariance_size = 0;
+  bool finished = false;
+  bool created_dir = false;  // `dir` did not exist: removed again unless finished
+  // Accumulated over the appended results.
+  Index features = 0;
+  Index feature_begin = -1;
+  std::vector<Index> status_counts = std::vector<Index>(5, 0);
+  Algorithm algorithm = Algorithm::kNewton;
+  int threads = 1;
+  double wall_seconds = 0.0;
+  std::string row;  // reused row buffer
+
+  std::ofstream& Table(TableFile t) { return *tables[static_cast<std::size_t>(t)]; }
+  void Check(TableFile t) {
+    if (!Table(t)) throw InputError(dir + "/" + kTableNames[t], "write failed", std::strerror(errno));
+  }
+};
+
+FitOutputWriter::FitOutputWriter(const std::string& dir, const NbGlmModel& model)
+    : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.dir = dir;
+  s.model = model;
   std::error_code error;
+  s.created_dir = !std::filesystem::exists(dir, error);
   std::filesystem::create_directories(dir, error);
   if (error) throw InputError("--out", dir, "cannot create the output directory: " + error.message());
+  // Every file is written into a staging directory and renamed into place
+  // only by Finish: a crash or full disk leaves no partial file under a
+  // final name.
+  s.stage = dir + "/.nbglm_partial_" + std::to_string(::getpid());
+  std::filesystem::create_directories(s.stage, error);
+  if (error) throw InputError("--out", dir, "cannot write into the output directory: " + error.message());
+  for (int t = 0; t < kNumTables; ++t) {
+    s.tables.push_back(std::make_unique<std::ofstream>(s.stage + "/" + kTableNames[t], std::ios::binary));
+    if (!*s.tables.back()) throw InputError(dir + "/" + kTableNames[t], "cannot write", std::strerror(errno));
+  }
+  const auto coefficient_header = [](const std::vector<std::string>& names) {
+    std::string text = "feature";
+    for (const std::string& name : names) text += "\t" + name;
+    return text + "\n";
+  };
+  s.Table(kLocCoef) << coefficient_header(model.location.design.parameter_names);
+  s.Table(kLocSe) << coefficient_header(model.location.design.parameter_names);
+  s.Table(kScaleCoef) << coefficient_header(model.scale.design.parameter_names);
+  s.Table(kScaleSe) << coefficient_header(model.scale.design.parameter_names);
+  s.Table(kFeatureStats) << "feature\tloglik\tstatus\titerations\tlocation_trained\tscale_trained\n";
+  const std::vector<std::string> names = CovarianceNames(model);
+  s.covariance_size = names.size();
+  std::string header = "feature";
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    for (std::size_t k = j; k < names.size(); ++k) header += "\t" + names[j] + "|" + names[k];
+  }
+  s.Table(kCovariance) << header << "\n";
+}
 
-  nlohmann::ordered_json summary;
-  summary["features"] = result.num_features();
-  summary["feature_begin"] = result.feature_begin;
-  nlohmann::ordered_json by_status;
+FitOutputWriter::~FitOutputWriter() {
+  if (state_ != nullptr && !state_->finished) {
+    state_->tables.clear();
+    std::error_code error;
+    std::filesystem::remove_all(state_->stage, error);
+    if (state_->created_dir) std::filesystem::remove(state_->dir, error);  // only if still empty
+  }
+}
+
+void FitOutputWriter::Append(const FitResult& result) {
+  State& s = *state_;
+  if (s.finished) throw InputError("FitOutputWriter", "finished", "append before Finish");
+  if (s.feature_begin < 0) s.feature_begin = result.feature_begin;
+  s.features += result.num_features();
   const std::vector<Index> counts = result.StatusCounts();
-  for (std::size_t s = 0; s < counts.size(); ++s) by_status[ToString(static_cast<FeatureStatus>(s))] = counts[s];
+  for (std::size_t k = 0; k < counts.size(); ++k) s.status_counts[k] += counts[k];
+  s.algorithm = result.algorithm;
+  s.threads = result.num_threads;
+  s.wall_seconds += result.wall_seconds;
+  std::string& row = s.row;
+  const auto coefficients = [&](TableFile t, const Matrix& values, std::size_t f) {
+    row = result.feature_names[f];
+    for (std::size_t j = 0; j < values.shape(1); ++j) {
+      row += '\t';
+      row += FormatDouble(values(f, j));
+    }
+    row += '\n';
+    s.Table(t) << row;
+  };
+  for (std::size_t f = 0; f < static_cast<std::size_t>(result.num_features()); ++f) {
+    coefficients(kLocCoef, result.location_coef, f);
+    coefficients(kScaleCoef, result.scale_coef, f);
+    coefficients(kLocSe, result.location_se, f);
+    coefficients(kScaleSe, result.scale_se, f);
+    s.Table(kFeatureStats) << result.feature_names[f] << '\t' << FormatDouble(result.loglik[f]) << '\t'
+                           << ToString(result.status[f]) << '\t' << result.iterations[f] << '\t'
+                           << (result.location_trained[f] ? '1' : '0') << '\t' << (result.scale_trained[f] ? '1' : '0')
+                           << '\n';
+    row = result.feature_names[f];
+    for (std::size_t j = 0; j < s.covariance_size; ++j) {
+      for (std::size_t k = j; k < s.covariance_size; ++k) {
+        row += '\t';
+        row += FormatDouble(result.reduced_covariance(f, j, k));
+      }
+    }
+    row += '\n';
+    s.Table(kCovariance) << row;
+  }
+  for (int t = 0; t < kNumTables; ++t) s.Check(static_cast<TableFile>(t));
+}
+
+void FitOutputWriter::Finish(const FitRunInfo& info) {
+  State& s = *state_;
+  nlohmann::ordered_json summary;
+  summary["features"] = s.features;
+  summary["feature_begin"] = std::max<Index>(s.feature_begin, 0);
+  nlohmann::ordered_json by_status;
+  for (std::size_t k = 0; k < s.status_counts.size(); ++k) {
+    by_status[ToString(static_cast<FeatureStatus>(k))] = s.status_counts[k];
+  }
   summary["status_counts"] = by_status;
-  summary["algorithm"] = ToString(result.algorithm);
-  summary["threads"] = result.num_threads;
-  summary["wall_seconds"] = result.wall_seconds;
-  summary["observations"] = model.num_observations();
+  summary["algorithm"] = ToString(s.algorithm);
+  summary["threads"] = s.threads;
+  summary["wall_seconds"] = s.wall_seconds;
+  summary["observations"] = s.model.num_observations();
   summary["counts"] = info.counts_path;
   summary["command_line"] = info.command_line;
   for (const auto& [key, value] : info.extra) summary[key] = value;
@@ -107,35 +187,36 @@ void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGl
   for (const auto& [key, values] : info.input_lists) inputs[key] = values;
   summary["inputs"] = inputs;
   nlohmann::ordered_json model_json;
-  model_json["location"] = PredictorJson(model.location);
-  model_json["scale"] = PredictorJson(model.scale);
+  model_json["location"] = PredictorJson(s.model.location);
+  model_json["scale"] = PredictorJson(s.model.scale);
 
+  for (int t = 0; t < kNumTables; ++t) {
+    s.Table(static_cast<TableFile>(t)).close();
+    s.Check(static_cast<TableFile>(t));
+  }
   std::vector<std::pair<std::string, std::string>> files = {
-      {"loc_coef.tsv", CoefficientTable(result, result.location_names, result.location_coef)},
-      {"scale_coef.tsv", CoefficientTable(result, result.scale_names, result.scale_coef)},
-      {"loc_se.tsv", CoefficientTable(result, result.location_names, result.location_se)},
-      {"scale_se.tsv", CoefficientTable(result, result.scale_names, result.scale_se)},
-      {"feature_stats.tsv", FeatureStats(result)},
-      {"reduced_covariance.tsv", CovarianceTable(result, model)},
       {"model.json", model_json.dump(2) + "\n"},
       {"summary.json", summary.dump(2) + "\n"},
   };
   for (const auto& file : info.files) files.push_back(file);
-  // Stage every file, then rename them all: a crash or full disk while
-  // writing leaves no partial file under a final name.
-  const std::string stage = dir + "/.nbglm_partial_" + std::to_string(::getpid());
-  std::filesystem::create_directories(stage, error);
-  if (error) throw InputError("--out", dir, "cannot write into the output directory: " + error.message());
-  try {
-    for (const auto& [name, contents] : files) WriteFileAtomically(stage + "/" + name, contents);
-    for (const auto& [name, contents] : files) {
-      std::filesystem::rename(stage + "/" + name, dir + "/" + name);
-    }
-  } catch (...) {
-    std::filesystem::remove_all(stage, error);
-    throw;
+  for (const auto& [name, contents] : files) WriteFileAtomically(s.stage + "/" + name, contents);
+  std::vector<std::string> names(std::begin(kTableNames), std::end(kTableNames));
+  for (const auto& file : files) names.push_back(file.first);
+  for (const std::string& name : names) {
+    std::error_code error;
+    std::filesystem::rename(s.stage + "/" + name, s.dir + "/" + name, error);
+    if (error) throw InputError(s.dir + "/" + name, "cannot rename into place", error.message());
   }
-  std::filesystem::remove_all(stage, error);
+  s.finished = true;
+  std::error_code error;
+  std::filesystem::remove_all(s.stage, error);
+}
+
+void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGlmModel& model,
+                     const FitRunInfo& info) {
+  FitOutputWriter writer(dir, model);
+  writer.Append(result);
+  writer.Finish(info);
 }
 
 std::string FitRunInfo::Input(const std::string& key) const {
