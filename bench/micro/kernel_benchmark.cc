@@ -5,8 +5,11 @@
 // per-observation kernel NbEvaluate for comparison (what an evaluation would
 // cost without grouping and count tables).
 //
-// Data kinds: "sc" — single-cell-like (mean 0.05 per cell, size r = 3,
-// log-normal size factors: ~95% zeros); "bulk" — mean 500, r = 20.
+// Data kinds (argument "kind"): 1 — single-cell-like (mean 0.05 per cell,
+// size r = 3, log-normal size factors: ~95% zeros); 0 — bulk-like, mean 500,
+// r = 20; 2 — large counts like the notebook simulation, mean 5000, r = 5
+// (nearly every count distinct: the count terms are computed per
+// observation).
 // Designs: p − 1 treatment-coded groups (a factor with p levels), so the
 // observations form p location groups; intercept-only scale.
 #include <benchmark/benchmark.h>
@@ -27,14 +30,16 @@ struct Feature {
   std::vector<double> x, z, offset, y, theta;
 };
 
-Feature MakeFeature(Index n, Index q, bool single_cell) {
+enum Kind { kBulk = 0, kSingleCell = 1, kLargeCounts = 2 };
+
+Feature MakeFeature(Index n, Index q, int kind) {
   std::mt19937_64 rng(42);
   std::normal_distribution<double> normal(0.0, 1.0);
   Feature f;
   f.n = n;
   f.q = q;
-  const double mean = single_cell ? 0.05 : 500.0;
-  const double size = single_cell ? 3.0 : 20.0;
+  const double mean = kind == kSingleCell ? 0.05 : kind == kBulk ? 500.0 : 5000.0;
+  const double size = kind == kSingleCell ? 3.0 : kind == kBulk ? 20.0 : 5.0;
   for (Index i = 0; i < n; ++i) {
     const Index level = i % q;
     for (Index j = 0; j < q; ++j) f.x.push_back(j == 0 ? 1.0 : (level == j ? 1.0 : 0.0));
@@ -55,8 +60,8 @@ Feature MakeFeature(Index n, Index q, bool single_cell) {
 void BM_FeatureEvaluate(benchmark::State& state) {
   const Index n = state.range(0);
   const Index q = state.range(1);
-  const bool single_cell = state.range(2) != 0;
-  Feature f = MakeFeature(n, q, single_cell);
+  const int kind = static_cast<int>(state.range(2));
+  Feature f = MakeFeature(n, q, kind);
   ObservationLayout layout(n, q, 1, f.x.data(), f.z.data(), f.offset.data());
   FeatureProblem problem(layout);
   problem.SetFeature(f.y.data());
@@ -71,13 +76,13 @@ void BM_FeatureEvaluate(benchmark::State& state) {
   state.counters["ns_per_obs"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * static_cast<double>(n),
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  state.SetLabel(single_cell ? "single-cell-like" : "bulk-like");
+  state.SetLabel(kind == kSingleCell ? "single-cell-like" : kind == kBulk ? "bulk-like" : "large counts");
 }
 
 // Setting a feature (copy into position order, count tables).
 void BM_SetFeature(benchmark::State& state) {
   const Index n = state.range(0);
-  Feature f = MakeFeature(n, 2, state.range(1) != 0);
+  Feature f = MakeFeature(n, 2, static_cast<int>(state.range(1)));
   ObservationLayout layout(n, 2, 1, f.x.data(), f.z.data(), f.offset.data());
   FeatureProblem problem(layout);
   for (auto _ : state) problem.SetFeature(f.y.data());
@@ -89,7 +94,7 @@ void BM_SetFeature(benchmark::State& state) {
 // The per-observation kernel alone, from (y, η, ζ): what every observation
 // would cost without the grouping and the count tables.
 void BM_NbEvaluatePerObservation(benchmark::State& state) {
-  Feature f = MakeFeature(4000, 2, state.range(0) != 0);
+  Feature f = MakeFeature(4000, 2, static_cast<int>(state.range(0)));
   const double zeta = f.theta[2];
   for (auto _ : state) {
     for (Index i = 0; i < f.n; ++i) {
@@ -101,11 +106,12 @@ void BM_NbEvaluatePerObservation(benchmark::State& state) {
 }
 
 BENCHMARK(BM_FeatureEvaluate)
-    ->ArgNames({"n", "p", "sc"})
-    ->ArgsProduct({{100, 1000, 4000, 10000}, {1, 2, 6}, {1}})
-    ->ArgsProduct({{12, 100, 4000}, {2, 6}, {0}});
-BENCHMARK(BM_SetFeature)->ArgNames({"n", "sc"})->ArgsProduct({{4000}, {0, 1}});
-BENCHMARK(BM_NbEvaluatePerObservation)->ArgNames({"sc"})->Arg(1)->Arg(0);
+    ->ArgNames({"n", "p", "kind"})
+    ->ArgsProduct({{100, 1000, 4000, 10000}, {1, 2, 6}, {kSingleCell}})
+    ->ArgsProduct({{12, 100, 4000}, {2, 6}, {kBulk}})
+    ->ArgsProduct({{2000}, {4}, {kLargeCounts}});
+BENCHMARK(BM_SetFeature)->ArgNames({"n", "kind"})->ArgsProduct({{4000}, {kBulk, kSingleCell, kLargeCounts}});
+BENCHMARK(BM_NbEvaluatePerObservation)->ArgNames({"kind"})->Arg(kSingleCell)->Arg(kBulk)->Arg(kLargeCounts);
 
 }  // namespace
 }  // namespace nbglm

@@ -69,8 +69,15 @@ double QuadraticRegimeSlack(double predicted_gain, double loglik, const FitOptio
 
 }  // namespace
 
+// The factorizations are sized in place: Eigen leaves their `info` member
+// uninitialized until the first compute(), so assigning a freshly constructed
+// one would read it (UBSan: invalid enum load).
 EstimatorWorkspace::EstimatorWorkspace(Index q_in, Index q_s_in)
-    : q(q_in), q_s(q_s_in), m(q_in + q_s_in) {
+    : q(q_in),
+      q_s(q_s_in),
+      m(q_in + q_s_in),
+      cholesky(q_in + q_s_in),
+      block_cholesky(std::max(q_in, q_s_in)) {
   gradient.resize(m);
   step.resize(m);
   previous_step = Eigen::VectorXd::Zero(m);
@@ -79,12 +86,10 @@ EstimatorWorkspace::EstimatorWorkspace(Index q_in, Index q_s_in)
   hessian.resize(m, m);
   information.resize(m, m);
   damped.resize(m, m);
-  cholesky = Eigen::LLT<Eigen::MatrixXd>(m);
   block_gradient.resize(std::max(q, q_s));
   block_step.resize(std::max(q, q_s));
   block_hessian.resize(std::max(q, q_s), std::max(q, q_s));
   block_damped.resize(std::max(q, q_s), std::max(q, q_s));
-  block_cholesky = Eigen::LLT<Eigen::MatrixXd>(std::max(q, q_s));
 }
 
 bool HasConverged(double loglik, double last_change, bool train_location, const FitOptions& options,

@@ -271,7 +271,10 @@ void SmallCountsKernel(double max_q, bool series, const double* y, const double*
 
 }  // namespace
 
-FeatureProblem::FeatureProblem(const ObservationLayout& layout) : layout_(layout) {
+// bound_solver_ is sized in place (see EstimatorWorkspace: assigning an
+// Eigen factorization before its first compute() reads an uninitialized enum).
+FeatureProblem::FeatureProblem(const ObservationLayout& layout)
+    : layout_(layout), bound_solver_(layout.num_location()) {
   const auto n = static_cast<std::size_t>(layout.num_observations());
   const auto groups = static_cast<std::size_t>(layout.num_location_groups());
   const auto scale_groups = static_cast<std::size_t>(layout.num_scale_groups());
@@ -309,7 +312,6 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout) : layout_(layout
   bound_mean_.assign(groups, 0.0);
   bound_matrix_ = Eigen::MatrixXd::Zero(num_location(), num_location());
   bound_vector_ = Eigen::VectorXd::Zero(num_location());
-  bound_solver_ = Eigen::LDLT<Eigen::MatrixXd>(num_location());
   scale_d_zeta_.assign(scale_groups, 0.0);
   scale_d2_zeta_.assign(scale_groups, 0.0);
 }
