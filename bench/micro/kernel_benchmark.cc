@@ -56,11 +56,15 @@ Feature MakeFeature(Index n, Index q, int kind) {
   return f;
 }
 
-// One full evaluation (ℓ, gradient, Hessian) at a new θ each time.
+// One full evaluation (ℓ, gradient, Hessian) at a new θ each time: a new
+// location (the count tables of the size are reused), or with
+// "new_size" a new scale too, so every count term is recomputed (what an
+// iteration that moves the scale costs).
 void BM_FeatureEvaluate(benchmark::State& state) {
   const Index n = state.range(0);
   const Index q = state.range(1);
   const int kind = static_cast<int>(state.range(2));
+  const bool new_size = state.range(3) != 0;
   Feature f = MakeFeature(n, q, kind);
   ObservationLayout layout(n, q, 1, f.x.data(), f.z.data(), f.offset.data());
   FeatureProblem problem(layout);
@@ -71,6 +75,7 @@ void BM_FeatureEvaluate(benchmark::State& state) {
   for (auto _ : state) {
     shift = shift == 0.0 ? 1e-9 : 0.0;  // defeat the cache of the last θ
     f.theta[0] += shift;
+    if (new_size) f.theta[static_cast<std::size_t>(q)] += shift;
     benchmark::DoNotOptimize(problem.Evaluate(f.theta.data(), gradient.data(), hessian.data()));
   }
   state.counters["ns_per_obs"] = benchmark::Counter(
@@ -106,10 +111,10 @@ void BM_NbEvaluatePerObservation(benchmark::State& state) {
 }
 
 BENCHMARK(BM_FeatureEvaluate)
-    ->ArgNames({"n", "p", "kind"})
-    ->ArgsProduct({{100, 1000, 4000, 10000}, {1, 2, 6}, {kSingleCell}})
-    ->ArgsProduct({{12, 100, 4000}, {2, 6}, {kBulk}})
-    ->ArgsProduct({{2000}, {4}, {kLargeCounts}});
+    ->ArgNames({"n", "p", "kind", "new_size"})
+    ->ArgsProduct({{100, 1000, 4000, 10000}, {1, 2, 6}, {kSingleCell}, {0, 1}})
+    ->ArgsProduct({{12, 100, 4000}, {2, 6}, {kBulk}, {0, 1}})
+    ->ArgsProduct({{2000}, {4}, {kLargeCounts}, {0, 1}});
 BENCHMARK(BM_SetFeature)->ArgNames({"n", "kind"})->ArgsProduct({{4000}, {kBulk, kSingleCell, kLargeCounts}});
 BENCHMARK(BM_NbEvaluatePerObservation)->ArgNames({"kind"})->Arg(kSingleCell)->Arg(kBulk)->Arg(kLargeCounts);
 
