@@ -139,8 +139,9 @@ ScaledPsiDifferences ComputeScaledPsiDifferences(double y, double r);
 struct SizeTerms {
   double r = 0.0;
   double stirling_r = 0.0;  // StirlingError(r)
-  // r < 10 only (the long-double branch of the ψ differences):
-  // r·φ(r) = r·ψ(1+r) − 1 − r·log r and K(r) = ψ(1+r) + r·ψ₁(1+r) − log r − 1.
+  // r·φ(r) and K(r) = φ(r) + r·χ(r), for the ψ differences formed from
+  // φ(r+y), χ(r+y): below r = 10 as r·ψ(1+r) − 1 − r·log r and
+  // ψ(1+r) + r·ψ₁(1+r) − log r − 1, above from the asymptotic series.
   long double r_phi_r = 0.0L;
   long double k_r = 0.0L;
 };

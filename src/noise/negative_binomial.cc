@@ -32,9 +32,12 @@
 //   −bd0(r, w) + r·w²·r/(r+y) = r·[log1p(w) − w·F],
 //   F = (r² + 2rμ + μy)/((r+μ)(r+y)) = (p·(r+2μ) + q·y)/(r+y) > 0.
 //
-// The ψ-differences (see ComputeScaledPsiDifferences) are summed from the
-// asymptotic series for r ≥ 10 and in long double below (x87 80-bit on x86-64;
-// where long double is double, the r < 10 terms degrade to ~3e-14, measured).
+// The ψ-differences (see ComputeScaledPsiDifferences) are formed directly in
+// double from φ(r+y), χ(r+y) and per-size constants when y ≥ 9r and
+// r + y ≥ 100 (nothing cancels there, see DirectDifferences); otherwise summed
+// from the asymptotic series of the differences for r ≥ 10 and in long double
+// below (x87 80-bit on x86-64; where long double is double, the r < 10 terms
+// degrade to ~3e-14, measured).
 #include "nbglm/negative_binomial.h"
 
 #include <algorithm>
@@ -73,9 +76,26 @@ constexpr long double kBernoulli[kNumBernoulli] = {
 // Below this r the asymptotic series (error ~ e^{−2πr} at best) is not used.
 // At r = 10 the 13 terms reach ~1e-19 relative.
 constexpr double kAsymptoticMinR = 10.0;
-// For r < kAsymptoticMinR and r + y at least this, the ψ differences are
-// formed in double (see PsiDifferences).
+// For r + y at least this and y ≥ kDirectMinRatio·r, the ψ differences are
+// formed directly in double (see PsiDifferences).
 constexpr double kDoubleMinX = 100.0;
+constexpr double kDirectMinRatio = 9.0;
+
+// Series coefficients in double, rounded exactly as PhiAsymptotic and
+// ChiAsymptotic round them: φ: B_2k/(2k); χ: B_2k; st: B_2k/(2k(2k−1)).
+constexpr std::array<double, kNumBernoulli> MakeCoefficients(int kind) {
+  std::array<double, kNumBernoulli> c{};
+  for (int k = 0; k < kNumBernoulli; ++k) {
+    const double bernoulli = static_cast<double>(kBernoulli[k]);
+    c[static_cast<std::size_t>(k)] = kind == 0   ? bernoulli / (2 * k + 2)
+                                     : kind == 1 ? bernoulli
+                                                 : static_cast<double>(kBernoulli[k] / ((2 * k + 2) * (2 * k + 1)));
+  }
+  return c;
+}
+constexpr std::array<double, kNumBernoulli> kPhiCoefficient = MakeCoefficients(0);
+constexpr std::array<double, kNumBernoulli> kChiCoefficient = MakeCoefficients(1);
+constexpr std::array<double, kNumBernoulli> kStirlingCoefficient = MakeCoefficients(2);
 
 // φ(x) = ψ(x) − log x and χ(x) = ψ₁(x) − 1/x for x ≥ kAsymptoticMinR:
 //   φ(x) = −1/(2x) − Σ_k B_2k/(2k)·x^{−2k},   χ(x) = 1/(2x²) + Σ_k B_2k·x^{−2k−1}.
@@ -116,6 +136,52 @@ T ChiAsymptotic(T x) {
     sum = z * (static_cast<T>(kBernoulli[k]) + sum);
   }
   return (1 / (2 * x) + sum) / x;
+}
+
+// K(x) = φ(x) + x·χ(x) = Σ_k B_2k·(2k−1)/(2k)·x^{−2k}, summed directly (the
+// ±1/(2x) of φ and x·χ cancel analytically).
+template <typename T>
+T KAsymptotic(T x) {
+  const T z = 1 / (x * x);
+  T sum = 0;
+  for (int k = AsymptoticTerms(static_cast<double>(x)) - 1; k >= 0; --k) {
+    sum = z * (static_cast<T>(kBernoulli[k]) * (2 * k + 1) / (2 * k + 2) + sum);
+  }
+  return sum;
+}
+
+// st(x), φ(x) and χ(x) at one x ≥ kDoubleMinX in one pass: one term count
+// (AsymptoticTerms, whose 2^-64 bound also covers the faster-converging
+// Stirling series), one 1/x, three Horner sums over precomputed coefficients.
+struct LargeArgumentSeries {
+  double stirling, phi, chi;
+};
+inline LargeArgumentSeries SeriesAt(double x) {
+  const int terms = AsymptoticTerms(x);
+  const double inverse = 1.0 / x;
+  const double z = inverse * inverse;
+  double stirling = 0.0, phi = 0.0, chi = 0.0;
+  for (int k = terms - 1; k >= 0; --k) {
+    const auto ks = static_cast<std::size_t>(k);
+    stirling = kStirlingCoefficient[ks] + z * stirling;
+    phi = z * (kPhiCoefficient[ks] + phi);
+    chi = z * (kChiCoefficient[ks] + chi);
+  }
+  return {stirling * inverse, -0.5 * inverse - phi, (0.5 * inverse + chi) * inverse};
+}
+
+// The direct double form of the ψ differences applies (PsiDifferences).
+inline bool UseDirectDifferences(double y, double r) {
+  return y >= kDirectMinRatio * r && r + y >= kDoubleMinX;
+}
+
+// The ψ differences from φ(r+y), χ(r+y) and the size terms of r, in double:
+//   r_dphi = r·φ(x) − r·φ(r),   v = r·[φ(x) + r·χ(x) − K(r)].
+// With y ≥ 9r, |r·φ(x)| ≤ r/(2x) ≤ 0.05 against |r·φ(r)| ≥ 0.5, and φ(x)
+// (≈ −1/(2x)) dominates the positive r·χ(x) ≈ r/(2x²) ≤ φ/10 and has the sign
+// of −K(r): nothing cancels by more than ~10%.
+inline ScaledPsiDifferences DirectDifferences(double r, double phi_x, double chi_x, const SizeTerms& size) {
+  return {r * phi_x - static_cast<double>(size.r_phi_r), r * (phi_x + r * chi_x - static_cast<double>(size.k_r))};
 }
 
 // φ(x), χ(x) in long double for any x > 0. Below the asymptotic range the
@@ -232,6 +298,12 @@ SizeTerms ComputeSizeTerms(double r) {
     const LD log_r = std::log(rl);
     size.r_phi_r = rl * psi - 1 - rl * log_r;
     size.k_r = psi + rl * tri - log_r - 1;
+  } else if (std::isfinite(r)) {
+    // r ≥ 10 (used by the direct differences, y ≥ 9r): the series in long double.
+    using LD = long double;
+    const LD rl = r;
+    size.r_phi_r = rl * PhiAsymptotic(rl);
+    size.k_r = KAsymptotic(rl);
   }
   return size;
 }
@@ -241,16 +313,11 @@ namespace {
 ScaledPsiDifferences PsiDifferences(double y, const SizeTerms& size) {
   if (y == 0) return {0.0, 0.0};  // exact: both differences vanish
   const double r = size.r;
-  if (r >= kAsymptoticMinR) return AsymptoticPsiDifferences(y, r);
-  if (r + y >= kDoubleMinX) {
-    // y ≫ r: |r·φ(r+y)| ≤ r/(2(r+y)) < 0.05 against |r·φ(r)| ≥ 0.5, and
-    // likewise for v, so nothing cancels and double suffices.
-    const double x = r + y;
-    const double phi_x = PhiAsymptotic(x);
-    const double chi_x = ChiAsymptotic(x);
-    return {r * phi_x - static_cast<double>(size.r_phi_r),
-            r * (phi_x + r * chi_x - static_cast<double>(size.k_r))};
+  if (UseDirectDifferences(y, r)) {
+    const LargeArgumentSeries series = SeriesAt(r + y);
+    return DirectDifferences(r, series.phi, series.chi, size);
   }
+  if (r >= kAsymptoticMinR) return AsymptoticPsiDifferences(y, r);
   using LD = long double;
   const LD rl = r;
   LD phi_x = 0;
@@ -273,10 +340,22 @@ NbCountTerms NbCountTermsFor(double y, double log_y, double stirling_y, const nb
   NbCountTerms count;
   if (y == 0) return count;  // ℓ = −r·log1p(μ/r) has no count-only part
   const double r = size.r;
+  // st(r+y) and the ψ differences; for y ≥ 9r, x = r+y ≥ 100 (large counts
+  // against a small size, the common case of bulk data) all from one series
+  // evaluation at x.
+  double stirling_x;
+  nb_detail::ScaledPsiDifferences psi;
+  if (nb_detail::UseDirectDifferences(y, r)) {
+    const nb_detail::LargeArgumentSeries series = nb_detail::SeriesAt(r + y);
+    stirling_x = series.stirling;
+    psi = nb_detail::DirectDifferences(r, series.phi, series.chi, size);
+  } else {
+    stirling_x = nb_detail::StirlingError(r + y);
+    psi = nb_detail::PsiDifferences(y, size);
+  }
   // Saddle-point form of ℓ (top of file) without its two deviance terms.
-  const double stirling = nb_detail::StirlingError(r + y) - size.stirling_r - stirling_y;
+  const double stirling = stirling_x - size.stirling_r - stirling_y;
   count.loglik = stirling - nb_detail::kHalfLog2Pi - 0.5 * (log_y + std::log1p(y / r));
-  const nb_detail::ScaledPsiDifferences psi = nb_detail::PsiDifferences(y, size);
   count.r_dphi = psi.r_dphi;
   count.v = psi.v;
   count.r_over_y = r / y;

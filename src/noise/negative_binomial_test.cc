@@ -26,7 +26,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/math/special_functions/digamma.hpp>
@@ -237,6 +239,15 @@ const Grid& ReferenceGrid() {
         }
       }
     }
+    // Either side of the direct ψ differences (y ≥ 9r, r + y ≥ 100), for r
+    // below and above 10 (where the other side is long double or the
+    // asymptotic series of the differences, respectively).
+    for (const auto& [y, r] : std::initializer_list<std::pair<double, double>>{
+             {89.0, 9.9}, {90.0, 9.9}, {224.0, 25.0}, {225.0, 25.0}, {8999.0, 1000.0}, {9000.0, 1000.0}}) {
+      for (double mu : {1.0, 0.5 * y, 2.0 * y}) {
+        g.points.push_back(ComputeReference(y, std::log(mu), std::log(r)));
+      }
+    }
     return g;
   }();
   return grid;
@@ -428,6 +439,31 @@ TEST(NegativeBinomialTest, ExpectationsUnderThePmf) {
 
 // Across the r = 10 switch between the asymptotic and the long-double branch
 // the ζ-terms are continuous to rounding.
+// The ψ differences switch to the direct double form at y = 9r (r + y ≥ 100):
+// the scale derivatives at r just below and above y/9 agree.
+TEST(NegativeBinomialTest, ContinuousAcrossDirectDifferencesSwitch) {
+  for (double y : {225.0, 9000.0, 9e6}) {
+    for (double mu_ratio : {0.01, 1.0, 3.0}) {
+      const double eta = std::log(mu_ratio * y);
+      const double r_switch = y / 9.0;
+      double r_below = r_switch;
+      while (y < 9.0 * r_below) r_below = std::nextafter(r_below, 0.0);  // y ≥ 9r: direct
+      double r_above = std::nextafter(r_below, 1e300);
+      while (y >= 9.0 * r_above) r_above = std::nextafter(r_above, 1e300);  // series
+      const NbScaleTerms direct = NbScaleDerivatives(y, eta, std::log(r_below));
+      const NbScaleTerms series = NbScaleDerivatives(y, eta, std::log(r_above));
+      const double step = std::log(r_above) - std::log(r_below);
+      EXPECT_NEAR(direct.d_zeta, series.d_zeta,
+                  1e-14 * (std::fabs(series.d_zeta) + std::fabs(series.d2_zeta)) + std::fabs(series.d2_zeta) * step)
+          << "y=" << y << " mu/y=" << mu_ratio;
+      EXPECT_NEAR(direct.d2_zeta, series.d2_zeta, 1e-14 * (std::fabs(series.d2_zeta) + std::fabs(series.d_zeta)))
+          << "y=" << y << " mu/y=" << mu_ratio;
+      EXPECT_NEAR(NbLogLikelihood(y, eta, std::log(r_below)), NbLogLikelihood(y, eta, std::log(r_above)),
+                  1e-14 * std::fabs(NbLogLikelihood(y, eta, std::log(r_above))) + std::fabs(series.d_zeta) * step);
+    }
+  }
+}
+
 TEST(NegativeBinomialTest, ContinuousAcrossBranchSwitch) {
   const double zeta_switch = std::log(10.0);
   for (double y : {1.0, 4.0, 1e3}) {
