@@ -68,22 +68,37 @@ inline double Softplus(double x) {
   return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
 }
 
+// Σ_{j<N} c[j]·x^j by Estrin's scheme: pairs, then pairs of pairs with x²,
+// x⁴, …: a dependency chain of depth ~log2 N instead of Horner's N (the
+// compiler unrolls it: N is a constant).
+template <int N>
+inline double EstrinPolynomial(const double* c, double x) {
+  double a[N];
+  for (int j = 0; j < N; ++j) a[j] = c[j];
+  int n = N;
+  double power = x;
+  while (n > 1) {
+    for (int k = 0; k < n / 2; ++k) a[k] = a[2 * k] + a[2 * k + 1] * power;
+    if (n % 2 == 1) a[n / 2] = a[n - 1];
+    n = (n + 1) / 2;
+    power *= power;
+  }
+  return a[0];
+}
+
 // Σ_{j≥0} v2^j/(2j+3) for 0 ≤ v2 ≤ 1/9: the tail of atanh, in
 // log1p(t) = 2·atanh(v) = 2v + 2v³·S(v²), v = t/(2+t).
 inline double AtanhTailSeries(double v2) {
-  // 1/(2j+3), j = 0…18: at v2 = 1/9 the j = 18 term is < 2^-58 of the sum.
-  constexpr double kReciprocal[19] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13, 1.0 / 15,
-                                      1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23, 1.0 / 25, 1.0 / 27, 1.0 / 29,
-                                      1.0 / 31, 1.0 / 33, 1.0 / 35, 1.0 / 37, 1.0 / 39};
-  double sum = kReciprocal[0];
-  double power = 1.0;
-  for (int j = 1; j < 19; ++j) {
-    power *= v2;
-    const double term = power * kReciprocal[j];
-    sum += term;
-    if (term <= 0x1p-56) break;  // sum ≥ ⅓, so the rest is below ulp/8
-  }
-  return sum;
+  // 1/(2j+3), j = 0…18. The polynomial stops at a length fixed by the range
+  // of v2, where the first omitted term v2^J/(2J+3) is below 2^-56 while
+  // the sum is ≥ ⅓ (below ulp/8): J = 4 for v2 ≤ 1e-4 (1e-16/11),
+  // J = 10 for v2 ≤ 0.02 (1.0e-17/23), J = 19 up to 1/9 (7.4e-19/41).
+  static constexpr double kReciprocal[19] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13, 1.0 / 15,
+                                             1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23, 1.0 / 25, 1.0 / 27, 1.0 / 29,
+                                             1.0 / 31, 1.0 / 33, 1.0 / 35, 1.0 / 37, 1.0 / 39};
+  if (v2 <= 1e-4) return EstrinPolynomial<4>(kReciprocal, v2);
+  if (v2 <= 0.02) return EstrinPolynomial<10>(kReciprocal, v2);
+  return EstrinPolynomial<19>(kReciprocal, v2);
 }
 
 // t − log1p(t) for t ∈ (−½, 1): with v = t/(2+t) ∈ (−⅓, ⅓), t − 2v = t·v, so

@@ -50,8 +50,10 @@
 namespace nbglm {
 namespace {
 
-// Integer counts below this get a direct slot in the table builder; larger
-// (or non-integer) values are sorted.
+// Integer counts below this get a direct slot in the table builder and share
+// one table entry per distinct value; larger (or non-integer) values get an
+// entry each: they rarely repeat within a scale group (a sort or hash to find
+// the few repeats cost more than the count terms they saved).
 constexpr std::int32_t kDirectSlots = 4096;
 constexpr int kSmallStride = FeatureProblem::kMaxSmallCount + 1;
 
@@ -299,7 +301,6 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout)
   entry_terms_.reserve(n);
   slot_entry_.assign(static_cast<std::size_t>(kDirectSlots), -1);
   slot_stamp_.assign(static_cast<std::size_t>(kDirectSlots), 0);
-  large_counts_.reserve(n);
   cached_theta_.assign(static_cast<std::size_t>(num_parameters()), 0.0);
   alpha_.assign(groups, 0.0);
   beta_.assign(scale_groups, 0.0);
@@ -349,7 +350,6 @@ void FeatureProblem::SetFeature(const double* y) {
       std::fill(slot_stamp_.begin(), slot_stamp_.end(), 0u);
       stamp_ = 1;
     }
-    large_counts_.clear();
     for (Index pos = begin; pos < end; ++pos) {
       const double value = y_[static_cast<std::size_t>(pos)];
       std::int32_t& entry = entry_of_[static_cast<std::size_t>(pos)];
@@ -369,13 +369,9 @@ void FeatureProblem::SetFeature(const double* y) {
         }
         entry = slot_entry_[s];
       } else {
-        large_counts_.emplace_back(value, pos);
+        entry = static_cast<std::int32_t>(entry_y_.size());
+        entry_y_.push_back(value);
       }
-    }
-    std::sort(large_counts_.begin(), large_counts_.end());
-    for (std::size_t k = 0; k < large_counts_.size(); ++k) {
-      if (k == 0 || large_counts_[k].first != large_counts_[k - 1].first) entry_y_.push_back(large_counts_[k].first);
-      entry_of_[static_cast<std::size_t>(large_counts_[k].second)] = static_cast<std::int32_t>(entry_y_.size() - 1);
     }
   }
   table_begin_.back() = static_cast<Index>(entry_y_.size());

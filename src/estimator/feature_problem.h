@@ -15,8 +15,8 @@
 // e^{α_g} once per location group (μ_i = s_i·e^{α_g}), the NB size and its
 // special functions once per scale group, and the count-only special
 // functions (NbCountTerms: Stirling remainders, ψ and ψ₁ differences) once per
-// distinct count of a scale group — counts are small integers, repeated many
-// times. What remains per observation is NbObservationTerms: a few divisions
+// distinct count (below 4096) of a scale group — counts are small integers,
+// repeated many times. What remains per observation is NbObservationTerms: a few divisions
 // and, for a zero or small count, a short series instead of any logarithm
 // while μ < r (two observations at a time in SIMD registers). The chain
 // rule runs on per-cell sums. Every evaluation computes ℓ and all derivatives
@@ -135,7 +135,8 @@ class FeatureProblem {
   // kMaxSmallCount + 1 values per scale group.
   std::vector<int> max_small_count_;
   std::vector<double> small_a_, small_c1_, small_c3_;
-  // Other counts: the distinct values of each scale group h at entries
+  // Other counts: the distinct values (below 4096; larger ones one entry per
+  // observation) of each scale group h at entries
   // [table_begin_[h], table_begin_[h + 1]), with their NbCountTerms.
   std::vector<Index> table_begin_;
   std::vector<double> entry_y_, entry_log_y_, entry_stirling_y_;
@@ -143,12 +144,12 @@ class FeatureProblem {
   // The size r each scale group's count tables (small and other) were last
   // computed for (NaN: not yet): unchanged r, no recomputation.
   std::vector<double> table_size_;
-  // Building the table: direct slots for integer counts below a limit,
-  // sorting for the rest (no allocation after construction).
+  // Building the table: direct slots for integer counts below a limit
+  // (one entry per distinct value), an entry per observation for the rest
+  // (no allocation after construction).
   std::vector<std::int32_t> slot_entry_;
   std::vector<std::uint32_t> slot_stamp_;
   std::uint32_t stamp_ = 0;
-  std::vector<std::pair<double, Index>> large_counts_;
 
   // Per location group, for PoissonLogLikelihoodBound: Σy, Σs; and the
   // constant Σ y·o − Σ log y! (computed at SetFeature).

@@ -495,6 +495,27 @@ TEST(NegativeBinomialHelpersTest, SpecialFunctions) {
                 4e-16 * std::fabs(static_cast<double>(exact)))
         << "t=" << t;
   }
+  // Across the series range (−½, 1), including either side of the points
+  // where the atanh tail changes length (v² = 1e-4 and 0.02, v = t/(2+t)).
+  std::vector<double> series_points;
+  for (int k = 1; k < 300; ++k) series_points.push_back(-0.5 + 1.5 * k / 300.0);
+  for (double v : {0.01, -0.01, std::sqrt(0.02), -std::sqrt(0.02)}) {
+    const double t = 2.0 * v / (1.0 - v);
+    for (double u : {std::nextafter(t, -1.0), t, std::nextafter(t, 1.0)}) series_points.push_back(u);
+  }
+  for (double t : series_points) {
+    const Mp exact = boost::multiprecision::log1p(Mp(t)) - Mp(t);
+    EXPECT_NEAR(nb_detail::Log1pmx(t), static_cast<double>(exact), 4e-16 * std::fabs(static_cast<double>(exact)))
+        << "t=" << t;
+  }
+  // The atanh tail itself, S(v²) = (atanh v − v)/v³, to ~1 ulp at the ends
+  // of each polynomial length (the truncation is below ulp/8 of S).
+  for (double v2 : {1e-8, 1e-4, std::nextafter(1e-4, 1.0), 0.005, 0.02, std::nextafter(0.02, 1.0), 0.05, 1.0 / 9}) {
+    const Mp v = sqrt(Mp(v2));
+    const Mp exact = (atanh(v) - v) / (v * v * v);
+    EXPECT_NEAR(nb_detail::AtanhTailSeries(v2), static_cast<double>(exact), 2.5e-16 * static_cast<double>(exact))
+        << "v2=" << v2;
+  }
   for (double x : {1e-8, 1e-3, 0.5, 1.0, 3.0, 9.99, 10.0, 17.0, 1e3, 1e9}) {
     const Mp xm(x);
     const Mp exact = boost::math::lgamma(xm + 1) - (xm + Mp("0.5")) * log(xm) + xm -
