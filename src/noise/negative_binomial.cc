@@ -355,7 +355,12 @@ NbCountTerms NbCountTermsFor(double y, double log_y, double stirling_y, const nb
   }
   // Saddle-point form of ℓ (top of file) without its two deviance terms.
   const double stirling = stirling_x - size.stirling_r - stirling_y;
-  count.loglik = stirling - nb_detail::kHalfLog2Pi - 0.5 * (log_y + std::log1p(y / r));
+  // log1p(y/r): for y ≥ r as log(1 + y/r), whose argument rounds to ½ ulp
+  // relative, i.e. ≤ 2^-53 absolute in a result ≥ log 2 (glibc's log is
+  // cheaper than its log1p, and this runs once per large count and size).
+  const double ratio = y / r;
+  const double log1p_ratio = ratio >= 1.0 ? std::log(1.0 + ratio) : std::log1p(ratio);
+  count.loglik = stirling - nb_detail::kHalfLog2Pi - 0.5 * (log_y + log1p_ratio);
   count.r_dphi = psi.r_dphi;
   count.v = psi.v;
   count.r_over_y = r / y;
