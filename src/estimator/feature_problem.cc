@@ -28,6 +28,8 @@
 //   sorts by size factor), so the series observations are a prefix; they are
 //   evaluated two at a time in SIMD registers with a series length fixed per
 //   cell.
+// * Zeros of a cell that is at least half zeros, while μ/r ≤ ¼ for every
+//   one: by power sums of their size factors (see "Zeros by power sums").
 // * Other counts (larger or non-integer): NbObservationTerms with the
 //   NbCountTerms of (y, r) tabulated per distinct count of the scale group.
 //
@@ -56,6 +58,9 @@ namespace {
 // the few repeats cost more than the count terms they saved).
 constexpr std::int32_t kDirectSlots = 4096;
 constexpr int kSmallStride = FeatureProblem::kMaxSmallCount + 1;
+// Cells with fewer zeros take them one by one (the power sums would cost
+// as much as the zeros themselves).
+constexpr Index kMinPowerZeros = 16;
 
 // log y! for y = 0 … kMaxSmallCount, summed in long double.
 const std::array<double, kSmallStride>& LogFactorials() {
@@ -244,6 +249,53 @@ int SeriesTerms(double max_q) {
   return 19;
 }
 
+// Zeros by power sums. For a zero count, with x = μ/r = s·m/r < 1, every
+// sum the zero kernel forms is a power series in x:
+//   F = r·x/(1+x) = r·Σ_{k≥1} (−1)^{k+1} x^k,   F·p = r·x/(1+x)² = r·Σ (−1)^{k+1} k x^k,
+//   F·q = r·x²/(1+x)² = r·Σ_{k≥2} (−1)^k (k−1) x^k,
+//   S = log1p(x) − x/(1+x) = Σ_{k≥2} (−1)^k (k−1)/k x^k,
+//   q² − S = Σ_{k≥2} (−1)^k (k−1)²/k x^k,
+// so over a cell's zeros they are Σ_k c_k (m/r)^k P_k with P_k = Σ_zeros s^k
+// (zero_power_): O(series length) per evaluation instead of O(zeros). Used
+// while x_max = s_max·m/r ≤ kMaxPowerRatio; the series stops after term k
+// once 2(k+1)·x_max^{k−1}/(1 − x_max)², a bound of every tail relative to
+// its first term (x or x², weight ≥ ½), is below 2^-54: by k = 32
+// (kPowerTerms) for x_max = ¼. Each alternating series sums to about its first
+// term (x ≤ ¼), and P_k = (cell's) − (non-zero ones') is used only while
+// the zeros are at least half of the cell: its rounding is ~ulp of the
+// cell's Σ μ^k/r^k, a smooth function of θ, like every other term's.
+constexpr double kMaxPowerRatio = 0.25;
+
+void ZeroCountsByPowers(const double* zero_power, double max_ratio, double ratio, double r, ObservationSums* sums) {
+  const double tail_scale = 1.0 / ((1.0 - max_ratio) * (1.0 - max_ratio));
+  double f = 0.0, fp = 0.0, fq = 0.0, s = 0.0, q2_minus_s = 0.0;
+  double ratio_power = ratio;      // (m/r)^k
+  double max_power = max_ratio;    // x_max^k
+  double sign = 1.0;               // (−1)^{k+1}
+  for (int k = 1; k <= FeatureProblem::kPowerTerms; ++k) {
+    const double t = zero_power[k - 1] * ratio_power;  // Σ_zeros x^k
+    const double kd = k;
+    f += sign * t;
+    fp += sign * kd * t;
+    if (k >= 2) {
+      fq -= sign * (kd - 1.0) * t;
+      s -= sign * ((kd - 1.0) / kd) * t;
+      q2_minus_s -= sign * ((kd - 1.0) * (kd - 1.0) / kd) * t;
+    }
+    if (2.0 * (kd + 1.0) * (max_power / max_ratio) * tail_scale <= 0x1p-54) break;
+    ratio_power *= ratio;
+    max_power *= max_ratio;
+    sign = -sign;
+  }
+  TwoSumAdd(-r * (f + s), &sums->loglik, &sums->loglik_compensation);
+  sums->d_eta -= r * f;
+  sums->d2_eta -= r * fp;
+  sums->fisher += r * f;
+  sums->d2_eta_zeta -= r * fq;
+  sums->d_zeta -= r * s;
+  sums->d2_zeta += r * q2_minus_s;
+}
+
 // The kernels with the series length for max_q, or with log1p (series =
 // false, max_q ≥ ½).
 void ZeroCountsKernel(double max_q, bool series, const double* size_factor, Index count, double group_mean, double r,
@@ -315,6 +367,28 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout)
   bound_vector_ = Eigen::VectorXd::Zero(num_location());
   scale_d_zeta_.assign(scale_groups, 0.0);
   scale_d2_zeta_.assign(scale_groups, 0.0);
+  // Power sums of every cell's size factors, for the zeros' power-sum route.
+  const std::vector<ObservationLayout::Cell>& cells = layout.cells();
+  const std::vector<double>& size_factor = layout.size_factor_at();
+  cell_power_all_.assign(num_cells * kPowerTerms, 0.0);
+  cell_power_finite_.assign(num_cells, 0);
+  zero_power_.assign(num_cells * kPowerTerms, 0.0);
+  zero_power_usable_.assign(num_cells, 0);
+  for (std::size_t c = 0; c < num_cells; ++c) {
+    long double sums[kPowerTerms] = {};
+    for (Index pos = cells[c].begin; pos < cells[c].end; ++pos) {
+      const long double s = size_factor[static_cast<std::size_t>(pos)];
+      long double power = s;
+      for (int k = 0; k < kPowerTerms; ++k, power *= s) sums[k] += power;
+    }
+    bool finite = true;
+    for (int k = 0; k < kPowerTerms; ++k) {
+      const double value = static_cast<double>(sums[k]);
+      finite = finite && std::isfinite(value);
+      cell_power_all_[c * kPowerTerms + static_cast<std::size_t>(k)] = value;
+    }
+    cell_power_finite_[c] = finite ? 1 : 0;
+  }
 }
 
 namespace {
@@ -443,6 +517,27 @@ void FeatureProblem::SetFeature(const double* y) {
   zero_begin_.back() = static_cast<Index>(zero_size_factor_.size());
   small_begin_.back() = static_cast<Index>(small_y_.size());
   other_begin_.back() = static_cast<Index>(other_y_.size());
+  // Power sums of the zeros' size factors: the cell's minus the non-zero
+  // observations' (cheap when zeros dominate, the case that pays).
+  for (std::size_t c = 0; c < cells.size(); ++c) {
+    const Index zeros = zero_begin_[c + 1] - zero_begin_[c];
+    const Index observations = cells[c].end - cells[c].begin;
+    zero_power_usable_[c] = cell_power_finite_[c] != 0 && zeros >= kMinPowerZeros && 2 * zeros >= observations;
+    if (zero_power_usable_[c] == 0) continue;
+    double nonzero[kPowerTerms] = {};
+    const auto add_powers = [&](const std::vector<double>& list, Index begin, Index end) {
+      for (Index i = begin; i < end; ++i) {
+        const double s = list[static_cast<std::size_t>(i)];
+        double power = s;
+        for (int k = 0; k < kPowerTerms; ++k, power *= s) nonzero[k] += power;
+      }
+    };
+    add_powers(small_size_factor_, small_begin_[c], small_begin_[c + 1]);
+    add_powers(other_size_factor_, other_begin_[c], other_begin_[c + 1]);
+    const double* all = cell_power_all_.data() + c * kPowerTerms;
+    double* zero = zero_power_.data() + c * kPowerTerms;
+    for (int k = 0; k < kPowerTerms; ++k) zero[k] = all[k] - nonzero[k];
+  }
   has_feature_ = true;
   cache_valid_ = false;
 }
@@ -556,6 +651,10 @@ void FeatureProblem::EvaluateSums(const double* theta) {
             kernel(part_begin, part_end, max_q, part == 0);
           }
         };
+        const double max_ratio = layout_.size_factor_at()[static_cast<std::size_t>(cell.end) - 1] * (group_mean / r);
+        if (zero_power_usable_[cs] != 0 && max_ratio <= kMaxPowerRatio) {
+          ZeroCountsByPowers(zero_power_.data() + cs * kPowerTerms, max_ratio, group_mean / r, r, &sums);
+        } else {
         run(zero_begin, zero_end, zero_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
           const Index pairs_end = begin + (end - begin) / 2 * 2;
           if (pairs_end > begin) {
@@ -566,6 +665,7 @@ void FeatureProblem::EvaluateSums(const double* theta) {
             ZeroCountsKernel(max_q, series, size_factor, 2, group_mean, r, &sums);
           }
         });
+        }
         run(small_begin, small_end, small_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
           const Index pairs_end = begin + (end - begin) / 2 * 2;
           if (pairs_end > begin) {

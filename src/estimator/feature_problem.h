@@ -56,6 +56,8 @@ class FeatureProblem {
   // finite sums (see feature_problem.cc) and they share the SIMD kernel of
   // the zeros.
   static constexpr int kMaxSmallCount = 32;
+  // Longest power series of the zeros' power-sum route (feature_problem.cc).
+  static constexpr int kPowerTerms = 32;
 
   // `layout` must outlive this object.
   explicit FeatureProblem(const ObservationLayout& layout);
@@ -130,6 +132,15 @@ class FeatureProblem {
   std::vector<double> small_y_, small_size_factor_, small_offset_;
   std::vector<double> other_y_, other_size_factor_, other_offset_;
   std::vector<std::int32_t> other_entry_;
+  // Zeros by power sums (FeatureProblem.cc, "Zeros by power sums"): per cell
+  // Σ s^k over all its observations (k = 1 … kPowerTerms, from the layout,
+  // summed in long double) and, for the current feature, over its zeros (all
+  // minus the non-zero ones); usable when the zeros are at least half of the
+  // cell and every power is finite.
+  std::vector<double> cell_power_all_;
+  std::vector<char> cell_power_finite_;
+  std::vector<double> zero_power_;
+  std::vector<char> zero_power_usable_;
   // Small counts: the largest per scale group, and at the current θ the
   // exact count terms A, c1, c3 of y = 0 … that largest (FeatureProblem.cc),
   // kMaxSmallCount + 1 values per scale group.
