@@ -367,14 +367,16 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout)
   bound_vector_ = Eigen::VectorXd::Zero(num_location());
   scale_d_zeta_.assign(scale_groups, 0.0);
   scale_d2_zeta_.assign(scale_groups, 0.0);
-  // Power sums of every cell's size factors, for the zeros' power-sum route.
+  // Power sums of the size factors of every cell that could take the zeros'
+  // power-sum route (at least kMinPowerZeros observations, so at most
+  // n/kMinPowerZeros slots of kPowerTerms values: ≤ 2 doubles per
+  // observation whatever the design).
   const std::vector<ObservationLayout::Cell>& cells = layout.cells();
   const std::vector<double>& size_factor = layout.size_factor_at();
-  cell_power_all_.assign(num_cells * kPowerTerms, 0.0);
-  cell_power_finite_.assign(num_cells, 0);
-  zero_power_.assign(num_cells * kPowerTerms, 0.0);
+  cell_power_slot_.assign(num_cells, -1);
   zero_power_usable_.assign(num_cells, 0);
   for (std::size_t c = 0; c < num_cells; ++c) {
+    if (cells[c].end - cells[c].begin < kMinPowerZeros) continue;
     long double sums[kPowerTerms] = {};
     for (Index pos = cells[c].begin; pos < cells[c].end; ++pos) {
       const long double s = size_factor[static_cast<std::size_t>(pos)];
@@ -382,13 +384,12 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout)
       for (int k = 0; k < kPowerTerms; ++k, power *= s) sums[k] += power;
     }
     bool finite = true;
-    for (int k = 0; k < kPowerTerms; ++k) {
-      const double value = static_cast<double>(sums[k]);
-      finite = finite && std::isfinite(value);
-      cell_power_all_[c * kPowerTerms + static_cast<std::size_t>(k)] = value;
-    }
-    cell_power_finite_[c] = finite ? 1 : 0;
+    for (int k = 0; k < kPowerTerms; ++k) finite = finite && std::isfinite(static_cast<double>(sums[k]));
+    if (!finite) continue;
+    cell_power_slot_[c] = static_cast<Index>(cell_power_all_.size() / kPowerTerms);
+    for (int k = 0; k < kPowerTerms; ++k) cell_power_all_.push_back(static_cast<double>(sums[k]));
   }
+  zero_power_.assign(cell_power_all_.size(), 0.0);
 }
 
 namespace {
@@ -522,7 +523,8 @@ void FeatureProblem::SetFeature(const double* y) {
   for (std::size_t c = 0; c < cells.size(); ++c) {
     const Index zeros = zero_begin_[c + 1] - zero_begin_[c];
     const Index observations = cells[c].end - cells[c].begin;
-    zero_power_usable_[c] = cell_power_finite_[c] != 0 && zeros >= kMinPowerZeros && 2 * zeros >= observations;
+    const Index slot = cell_power_slot_[c];
+    zero_power_usable_[c] = slot >= 0 && zeros >= kMinPowerZeros && 2 * zeros >= observations;
     if (zero_power_usable_[c] == 0) continue;
     double nonzero[kPowerTerms] = {};
     const auto add_powers = [&](const std::vector<double>& list, Index begin, Index end) {
@@ -534,8 +536,8 @@ void FeatureProblem::SetFeature(const double* y) {
     };
     add_powers(small_size_factor_, small_begin_[c], small_begin_[c + 1]);
     add_powers(other_size_factor_, other_begin_[c], other_begin_[c + 1]);
-    const double* all = cell_power_all_.data() + c * kPowerTerms;
-    double* zero = zero_power_.data() + c * kPowerTerms;
+    const double* all = cell_power_all_.data() + static_cast<std::size_t>(slot) * kPowerTerms;
+    double* zero = zero_power_.data() + static_cast<std::size_t>(slot) * kPowerTerms;
     for (int k = 0; k < kPowerTerms; ++k) zero[k] = all[k] - nonzero[k];
   }
   has_feature_ = true;
@@ -653,7 +655,8 @@ void FeatureProblem::EvaluateSums(const double* theta) {
         };
         const double max_ratio = layout_.size_factor_at()[static_cast<std::size_t>(cell.end) - 1] * (group_mean / r);
         if (zero_power_usable_[cs] != 0 && max_ratio <= kMaxPowerRatio) {
-          ZeroCountsByPowers(zero_power_.data() + cs * kPowerTerms, max_ratio, group_mean / r, r, &sums);
+          ZeroCountsByPowers(zero_power_.data() + static_cast<std::size_t>(cell_power_slot_[cs]) * kPowerTerms,
+                             max_ratio, group_mean / r, r, &sums);
         } else {
         run(zero_begin, zero_end, zero_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
           const Index pairs_end = begin + (end - begin) / 2 * 2;

@@ -132,13 +132,14 @@ class FeatureProblem {
   std::vector<double> small_y_, small_size_factor_, small_offset_;
   std::vector<double> other_y_, other_size_factor_, other_offset_;
   std::vector<std::int32_t> other_entry_;
-  // Zeros by power sums (FeatureProblem.cc, "Zeros by power sums"): per cell
-  // Σ s^k over all its observations (k = 1 … kPowerTerms, from the layout,
-  // summed in long double) and, for the current feature, over its zeros (all
-  // minus the non-zero ones); usable when the zeros are at least half of the
-  // cell and every power is finite.
+  // Zeros by power sums (FeatureProblem.cc, "Zeros by power sums"): for the
+  // cells with a slot (cell_power_slot_, −1: none; cells of at least 16
+  // observations whose powers are finite) Σ s^k over all its observations
+  // (k = 1 … kPowerTerms, summed in long double) and, for the current
+  // feature, over its zeros (all minus the non-zero ones); usable when the
+  // zeros are at least half of the cell.
+  std::vector<Index> cell_power_slot_;
   std::vector<double> cell_power_all_;
-  std::vector<char> cell_power_finite_;
   std::vector<double> zero_power_;
   std::vector<char> zero_power_usable_;
   // Small counts: the largest per scale group, and at the current θ the
