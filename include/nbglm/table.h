@@ -34,14 +34,18 @@ TextTable ReadTextTable(const std::string& path);
 TextTable ParseTextTable(const std::string& contents, const std::string& path,
                          std::size_t first_line_number = 1);
 
-// Parses a whole field as a finite double ("1", "-2.5e3", "NA" is rejected).
-// Throws InputError("<where>: '<text>': <what> must be a finite number").
+// The delimiter a table at `path` is read with: ',' for ".csv"/".csv.gz",
+// else tab.
+char TableDelimiter(const std::string& path);
+
 // One line of a table split into `fields` by ParseTextTable's rules
 // (delimiter-separated, "…" quoting with "" for a quote); `where` names the
 // line in messages.
 void SplitTableFields(const std::string& line, char delimiter, const std::string& where,
                       std::vector<std::string>* fields);
 
+// Parses a whole field as a finite double ("1", "-2.5e3", "NA" is rejected).
+// Throws InputError("<where>: '<text>': <what> must be a finite number").
 double ParseFiniteDouble(const std::string& text, const std::string& where,
                          const std::string& what);
 

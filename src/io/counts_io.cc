@@ -241,26 +241,6 @@ std::pair<std::int64_t, std::int64_t> FindDuplicateLines(const std::string& path
 // ---------------------------------------------------------------------------
 // Dense tables
 
-// The next non-blank line of a dense table with its CR and (first line) BOM
-// removed, checked for NUL bytes, split into `fields` by ParseTextTable's
-// rules; false at the end.
-bool NextTableRow(LineSource* lines, char delimiter, std::string* line, std::vector<std::string>* fields) {
-  std::string_view view;
-  while (lines->Next(&view)) {
-    if (lines->line_number() == 1 && view.substr(0, 3) == "\xEF\xBB\xBF") view.remove_prefix(3);  // UTF-8 BOM
-    if (!view.empty() && view.back() == '\r') view.remove_suffix(1);
-    if (view.find_first_not_of(' ') == std::string_view::npos) continue;  // blank line
-    const std::string where = lines->name() + ":" + std::to_string(lines->line_number());
-    if (view.find('\0') != std::string_view::npos) {
-      throw InputError(where, "NUL byte", "a text table cannot contain binary data");
-    }
-    line->assign(view);
-    SplitTableFields(*line, delimiter, where, fields);
-    return true;
-  }
-  return false;
-}
-
 // Parses field i + 1 of a dense row as a count.
 double DenseCount(const std::vector<std::string>& fields, std::size_t i, const std::vector<std::string>& header,
                   LineSource* lines, std::string* rule) {
@@ -337,15 +317,15 @@ void CountReader::Impl::OpenMatrixMarket(std::vector<std::string> features, std:
 
 void CountReader::Impl::OpenDense() {
   kind = Kind::kDense;
-  delimiter = EndsWith(path, ".csv") || EndsWith(path, ".csv.gz") ? ',' : '\t';
+  delimiter = TableDelimiter(path);
   const std::unique_ptr<LineSource> lines = Lines();
   std::string line, rule;
   std::vector<std::string> fields;
-  if (!NextTableRow(lines.get(), delimiter, &line, &fields)) {
+  if (!NextTableRow(lines.get(), delimiter, 0, &line, &fields)) {
     throw InputError(path, "empty file", "a table needs a header line");
   }
   table_header = fields;
-  while (NextTableRow(lines.get(), delimiter, &line, &fields)) {
+  while (NextTableRow(lines.get(), delimiter, 0, &line, &fields)) {
     if (fields.size() != table_header.size()) {
       throw InputError(path + ":" + std::to_string(lines->line_number()), std::to_string(fields.size()) + " fields",
                        "expected " + std::to_string(table_header.size()) + " (as many as the header)");
@@ -468,9 +448,9 @@ CountMatrix CountReader::Impl::ReadDense(Index begin, Index end) const {
   const std::unique_ptr<LineSource> lines = Lines();
   std::string line, rule;
   std::vector<std::string> fields;
-  NextTableRow(lines.get(), delimiter, &line, &fields);  // the header
+  NextTableRow(lines.get(), delimiter, 0, &line, &fields);  // the header
   Index feature = 0;
-  while (feature < end && NextTableRow(lines.get(), delimiter, &line, &fields)) {
+  while (feature < end && NextTableRow(lines.get(), delimiter, 0, &line, &fields)) {
     if (feature >= begin) {
       const std::size_t r = static_cast<std::size_t>(feature - begin);
       for (std::size_t i = 0; i < columns; ++i) {

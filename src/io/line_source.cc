@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "nbglm/error.h"
+#include "nbglm/table.h"
 
 namespace nbglm {
 namespace {
@@ -108,6 +109,24 @@ void FileLineSource::Rewind() {
 std::unique_ptr<LineSource> OpenLines(const std::string& path, const std::string* text) {
   if (text != nullptr) return std::make_unique<StringLineSource>(*text, path);
   return std::make_unique<FileLineSource>(path);
+}
+
+bool NextTableRow(LineSource* lines, char delimiter, std::int64_t line_offset, std::string* line,
+                  std::vector<std::string>* fields) {
+  std::string_view view;
+  while (lines->Next(&view)) {
+    if (lines->line_number() == 1 && view.substr(0, 3) == "\xEF\xBB\xBF") view.remove_prefix(3);  // UTF-8 BOM
+    if (!view.empty() && view.back() == '\r') view.remove_suffix(1);
+    if (view.find_first_not_of(' ') == std::string_view::npos) continue;  // blank line
+    const std::string where = lines->name() + ":" + std::to_string(lines->line_number() + line_offset);
+    if (view.find('\0') != std::string_view::npos) {
+      throw InputError(where, "NUL byte", "a text table cannot contain binary data");
+    }
+    line->assign(view);
+    SplitTableFields(*line, delimiter, where, fields);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace nbglm

@@ -74,6 +74,14 @@ class FileLineSource final : public LineSource {
 // `path` only names it), the file streamed otherwise.
 std::unique_ptr<LineSource> OpenLines(const std::string& path, const std::string* text);
 
+// The next non-blank line of a delimited table, by the rules of
+// ParseTextTable (nbglm/table.h), which reads through it too: a UTF-8 BOM on
+// the first line and a final CR removed, NUL bytes refused, the line split
+// into `fields` (SplitTableFields); `line_offset` is added to the source's
+// line numbers in messages. False at the end.
+bool NextTableRow(LineSource* lines, char delimiter, std::int64_t line_offset, std::string* line,
+                  std::vector<std::string>* fields);
+
 }  // namespace nbglm
 
 #endif  // NBGLM_SRC_IO_LINE_SOURCE_H_

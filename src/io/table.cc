@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/line_source.h"
 #include "nbglm/error.h"
 
 namespace nbglm {
@@ -72,10 +73,6 @@ void SplitTableFields(const std::string& line, char delimiter, const std::string
   }
 }
 
-namespace {
-
-}  // namespace
-
 std::string DecompressGzip(const std::string& data, const std::string& what) {
   z_stream stream{};
   // 16 + MAX_WBITS: gzip format; concatenated members are read one after another.
@@ -127,41 +124,32 @@ TextTable ReadTextTable(const std::string& path) {
   return ParseTextTable(ReadFileContents(path), path);
 }
 
+char TableDelimiter(const std::string& path) {
+  return EndsWith(path, ".csv") || EndsWith(path, ".csv.gz") ? ',' : '\t';
+}
+
 TextTable ParseTextTable(const std::string& contents, const std::string& path,
                          std::size_t first_line_number) {
-  const bool csv = EndsWith(path, ".csv") || EndsWith(path, ".csv.gz");
-  const char delimiter = csv ? ',' : '\t';
+  const char delimiter = TableDelimiter(path);
+  const auto line_offset = static_cast<std::int64_t>(first_line_number) - 1;
   TextTable table;
   table.path = path;
-  std::size_t pos = 0;
-  if (contents.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;  // UTF-8 BOM
-  std::size_t line_number = first_line_number - 1;
-  bool have_header = false;
-  while (pos < contents.size()) {
-    std::size_t end = contents.find('\n', pos);
-    if (end == std::string::npos) end = contents.size();
-    std::string line = contents.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(' ') == std::string::npos) continue;  // blank line
-    const std::string where = path + ":" + std::to_string(line_number);
-    if (line.find('\0') != std::string::npos) throw InputError(where, "NUL byte", "a text table cannot contain binary data");
-    std::vector<std::string> fields;
-    SplitTableFields(line, delimiter, where, &fields);
-    if (!have_header) {
-      table.header = std::move(fields);
-      have_header = true;
-      continue;
-    }
+  StringLineSource lines(contents, path);
+  std::string line;
+  std::vector<std::string> fields;
+  if (!NextTableRow(&lines, delimiter, line_offset, &line, &fields)) {
+    throw InputError(path, "empty file", "a table needs a header line");
+  }
+  table.header = std::move(fields);
+  while (NextTableRow(&lines, delimiter, line_offset, &line, &fields)) {
+    const auto line_number = static_cast<std::size_t>(lines.line_number() + line_offset);
     if (fields.size() != table.header.size()) {
-      throw InputError(where, std::to_string(fields.size()) + " fields",
+      throw InputError(path + ":" + std::to_string(line_number), std::to_string(fields.size()) + " fields",
                        "expected " + std::to_string(table.header.size()) + " (as many as the header)");
     }
     table.rows.push_back(std::move(fields));
     table.line_numbers.push_back(line_number);
   }
-  if (!have_header) throw InputError(path, "empty file", "a table needs a header line");
   return table;
 }
 
