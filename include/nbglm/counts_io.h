@@ -52,9 +52,17 @@ CountMatrix ReadCounts(const std::string& path);
 // Read(begin, end) streams it once more and returns features [begin, end)
 // (names, storage rule and every message as ReadCounts; ReadCounts is
 // Read(0, num_features())). Inputs as for ReadCounts.
+// How a path is read: by its form (ReadCounts), or as one given format.
+enum class CountFormat {
+  kDetect,         // a directory: 10x; ".mtx"/".mtx.gz": MatrixMarket (10x names beside "matrix.mtx"); else dense
+  kMatrixMarket,   // one MatrixMarket file, whatever its name; names "feature_0", … and "obs_0", …
+  kTenXDirectory,  // a 10x directory
+  kDenseTable,     // a dense TSV/CSV table, whatever its name
+};
+
 class CountReader {
  public:
-  explicit CountReader(const std::string& path);
+  explicit CountReader(const std::string& path, CountFormat format = CountFormat::kDetect);
   // Counts already in memory ("what" names them; MatrixMarket or a dense
   // table), for tests and fuzzers.
   CountReader(const std::string& contents, const std::string& what, bool matrix_market);

@@ -540,11 +540,33 @@ void AppendInteger(std::string* out, std::int64_t value) {
 
 }  // namespace
 
-CountReader::CountReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+CountReader::CountReader(const std::string& path, CountFormat format) : impl_(std::make_unique<Impl>()) {
   std::error_code error;
   const fs::path file(path);
   impl_->path = path;
-  if (fs::is_directory(file, error)) {
+  const bool directory = fs::is_directory(file, error);
+  if (format == CountFormat::kDetect) {
+    format = directory                                            ? CountFormat::kTenXDirectory
+             : EndsWith(path, ".mtx") || EndsWith(path, ".mtx.gz") ? CountFormat::kMatrixMarket
+                                                                    : CountFormat::kDenseTable;
+    // "matrix.mtx" beside 10x name files is that directory's matrix: read the
+    // names too rather than inventing feature_0, ….
+    const std::string name = file.filename().string();
+    if (format == CountFormat::kMatrixMarket && (name == "matrix.mtx" || name == "matrix.mtx.gz") &&
+        fs::exists(file, error)) {
+      const TenXFiles files = Find10xNameFiles(file.has_parent_path() ? file.parent_path() : fs::path("."));
+      if (!files.features.empty() && !files.barcodes.empty()) {
+        impl_->OpenMatrixMarket(ReadNameColumn(files.features, "feature id"),
+                                ReadNameColumn(files.barcodes, "barcode"), files.features, files.barcodes);
+        return;
+      }
+    }
+  }
+  if (format == CountFormat::kTenXDirectory) {
+    if (!directory) {
+      throw InputError(path, fs::exists(file, error) ? "not a directory" : "no such file or directory",
+                       "a 10x input is a directory");
+    }
     const std::string matrix = FindFile(file, {"matrix.mtx.gz", "matrix.mtx"});
     const TenXFiles files = Find10xNameFiles(file);
     CheckTenX(path, matrix, files);
@@ -556,23 +578,11 @@ CountReader::CountReader(const std::string& path) : impl_(std::make_unique<Impl>
   if (!fs::exists(file, error)) {
     throw InputError(path, "no such file or directory", "counts are a file or a 10x directory");
   }
-  if (EndsWith(path, ".mtx") || EndsWith(path, ".mtx.gz")) {
-    // "matrix.mtx" beside 10x name files is that directory's matrix: read the
-    // names too rather than inventing feature_0, ….
-    const std::string name = file.filename().string();
-    if (name == "matrix.mtx" || name == "matrix.mtx.gz") {
-      const fs::path directory = file.has_parent_path() ? file.parent_path() : fs::path(".");
-      const TenXFiles files = Find10xNameFiles(directory);
-      if (!files.features.empty() && !files.barcodes.empty()) {
-        impl_->OpenMatrixMarket(ReadNameColumn(files.features, "feature id"),
-                                ReadNameColumn(files.barcodes, "barcode"), files.features, files.barcodes);
-        return;
-      }
-    }
+  if (format == CountFormat::kMatrixMarket) {
     impl_->OpenMatrixMarket({}, {}, path, path);
-    return;
+  } else {
+    impl_->OpenDense();
   }
-  impl_->OpenDense();
 }
 
 CountReader::CountReader(const std::string& contents, const std::string& what, bool matrix_market)
@@ -654,35 +664,29 @@ std::vector<std::pair<Index, Index>> PlanFeatureChunks(const CountReader& reader
   return chunks;
 }
 
+namespace {
+CountMatrix ReadWhole(const CountReader& reader) { return reader.Read(0, reader.num_features()); }
+}  // namespace
+
 CountMatrix ReadMatrixMarket(const std::string& path) {
-  CountReader reader(path);
-  return reader.Read(0, reader.num_features());
+  return ReadWhole(CountReader(path, CountFormat::kMatrixMarket));
 }
 
 CountMatrix ParseMatrixMarketText(const std::string& contents, const std::string& what) {
-  const CountReader reader(contents, what, /*matrix_market=*/true);
-  return reader.Read(0, reader.num_features());
+  return ReadWhole(CountReader(contents, what, /*matrix_market=*/true));
 }
 
 CountMatrix Read10xDirectory(const std::string& directory) {
-  CountReader reader(directory);
-  return reader.Read(0, reader.num_features());
+  return ReadWhole(CountReader(directory, CountFormat::kTenXDirectory));
 }
 
-CountMatrix ReadDenseCounts(const std::string& path) {
-  CountReader reader(path);
-  return reader.Read(0, reader.num_features());
-}
+CountMatrix ReadDenseCounts(const std::string& path) { return ReadWhole(CountReader(path, CountFormat::kDenseTable)); }
 
 CountMatrix ParseDenseCountsText(const std::string& contents, const std::string& what) {
-  const CountReader reader(contents, what, /*matrix_market=*/false);
-  return reader.Read(0, reader.num_features());
+  return ReadWhole(CountReader(contents, what, /*matrix_market=*/false));
 }
 
-CountMatrix ReadCounts(const std::string& path) {
-  const CountReader reader(path);
-  return reader.Read(0, reader.num_features());
-}
+CountMatrix ReadCounts(const std::string& path) { return ReadWhole(CountReader(path)); }
 
 std::string CountsToMatrixMarket(const CountMatrix& counts) {
   const Index num_features = counts.num_features();

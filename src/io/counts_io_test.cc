@@ -209,6 +209,28 @@ TEST_F(CountsIoTest, LoneMatrixMarketGetsGenericNames) {
   EXPECT_EQ(counts.observation_names()[0], "obs_0");
 }
 
+// The format-specific readers read their format whatever the name says:
+// ReadMatrixMarket a MatrixMarket file with generic names (also a 10x
+// directory's matrix.mtx), ReadDenseCounts a table, Read10xDirectory only a
+// directory.
+TEST_F(CountsIoTest, FormatSpecificReadersIgnoreTheName) {
+  Write("x/matrix.mtx", kMtx);
+  Write("x/genes.tsv", "g1\ng2\ng3\n");
+  Write("x/barcodes.tsv", "b1\nb2\nb3\nb4\n");
+  EXPECT_EQ(ReadCounts((dir_ / "x" / "matrix.mtx").string()).feature_names()[0], "g1");
+  const CountMatrix generic = ReadMatrixMarket((dir_ / "x" / "matrix.mtx").string());
+  EXPECT_EQ(generic.feature_names()[0], "feature_0");
+  EXPECT_EQ(generic.observation_names()[0], "obs_0");
+  EXPECT_EQ(Read10xDirectory((dir_ / "x").string()).observation_names()[3], "b4");
+  const CountMatrix renamed = ReadMatrixMarket(Write("counts.txt", kMtx));
+  EXPECT_EQ(renamed.num_features(), generic.num_features());
+  EXPECT_EQ(Feature(renamed, 0), Feature(generic, 0));
+  const CountMatrix table = ReadDenseCounts(Write("table.mtx", "gene\ts1\ng1\t3\n"));
+  EXPECT_EQ(table.feature_names(), (std::vector<std::string>{"g1"}));
+  EXPECT_INPUT_ERROR(Read10xDirectory((dir_ / "x" / "matrix.mtx").string()), "not a directory");
+  EXPECT_INPUT_ERROR(Read10xDirectory((dir_ / "nowhere").string()), "no such file or directory");
+}
+
 TEST_F(CountsIoTest, TenXErrors) {
   Write("a/matrix.mtx", kMtx);
   Write("a/genes.tsv", "g1\ng2\ng3\n");
