@@ -105,9 +105,15 @@ struct FitResult {
   Index num_features() const { return static_cast<Index>(status.size()); }
   // Number of features per status, indexed by FeatureStatus.
   std::vector<Index> StatusCounts() const;
-  // A brief report: features, counts per status, algorithm, threads, time.
+  // A brief report: features, counts per status, algorithm, threads, time
+  // (FormatFitReport).
   std::string BriefReport() const;
 };
+
+// "F features fitted (ALGORITHM, T threads, S s[, C chunks]): STATUS COUNT …",
+// the chunks only when more than one.
+std::string FormatFitReport(Index features, Algorithm algorithm, int threads, double wall_seconds,
+                            const std::vector<Index>& status_counts, std::size_t chunks = 1);
 
 // Fits every feature in the options' range. `size_factors` (length n, > 0)
 // enter as offsets o_i = log s_i (eq. 1) everywhere, initialisation included;

@@ -66,6 +66,9 @@ class FitOutputWriter {
   // The rows of `result`'s features (in order after those appended before).
   void Append(const FitResult& result);
   void Finish(const FitRunInfo& info);
+  // FormatFitReport of everything appended (features, statuses and wall
+  // time summed, one chunk per Append).
+  std::string BriefReport() const;
 
  private:
   struct State;

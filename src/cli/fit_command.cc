@@ -7,7 +7,6 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 #include "cli/commands.h"
@@ -146,16 +145,9 @@ Action AddFitCommand(CLI::App& app) {
     const std::vector<std::pair<Index, Index>> chunks =
         end > begin ? PlanFeatureChunks(reader, begin, end, chunk_bytes) : std::vector<std::pair<Index, Index>>();
     const std::string& sf = options->size_factors;
-    Vector size_factors;
-    if (sf == "ratio" || sf == "poscounts" || sf == "total") {
-      size_factors = ComputeSizeFactors(reader, sf, chunk_bytes);
-    } else {
-      size_factors = ResolveSizeFactors(sf, options->model.samples, reader.observation_names(), model);
-    }
+    const Vector size_factors = ResolveSizeFactors(sf, options->model.samples, reader, chunk_bytes, model);
     Progress progress(!options->quiet);
     FitOutputWriter writer(options->out, model);
-    std::vector<Index> status_counts(5, 0);
-    double wall_seconds = 0.0;
     Index fitted = 0;
     const Index total = end - begin;
     for (const auto& [chunk_begin, chunk_end] : chunks) {
@@ -167,9 +159,6 @@ Action AddFitCommand(CLI::App& app) {
       FitResult result = Fit(counts, model, size_factors, chunk_options);
       result.feature_begin = chunk_begin;
       writer.Append(result);
-      const std::vector<Index> counts_by_status = result.StatusCounts();
-      for (std::size_t k = 0; k < counts_by_status.size(); ++k) status_counts[k] += counts_by_status[k];
-      wall_seconds += result.wall_seconds;
       fitted += result.num_features();
     }
     FitRunInfo info;
@@ -189,16 +178,7 @@ Action AddFitCommand(CLI::App& app) {
     }
     info.command_line = CommandLine();
     writer.Finish(info);
-    if (!options->quiet) {
-      std::cerr << fitted << " features fitted (" << ToString(fit_options.algorithm) << ", "
-                << (fit_options.num_threads > 0 ? fit_options.num_threads : static_cast<int>(std::thread::hardware_concurrency()))
-                << " threads, " << wall_seconds << " s" << (chunks.size() > 1 ? ", " + std::to_string(chunks.size()) + " chunks" : "")
-                << "):";
-      for (std::size_t k = 0; k < status_counts.size(); ++k) {
-        std::cerr << " " << ToString(static_cast<FeatureStatus>(k)) << " " << status_counts[k];
-      }
-      std::cerr << "\n";
-    }
+    if (!options->quiet) std::cerr << writer.BriefReport() << "\n";
     return 0;
   };
 }

@@ -37,18 +37,10 @@ void SetCommandLine(int argc, char** argv) {
 
 const std::string& CommandLine() { return CommandLineStorage(); }
 
-Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountMatrix& counts,
-                          const NbGlmModel& model) {
-  if (value == "ratio" || value == "poscounts" || value == "total") return ComputeSizeFactors(counts, value);
-  return ResolveSizeFactors(value, samples, counts.observation_names(), model);
-}
-
-Vector ResolveSizeFactors(const std::string& value, const std::string& samples,
-                          const std::vector<std::string>& /*observation_names*/, const NbGlmModel& model) {
+Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountReader& counts,
+                          std::int64_t max_bytes, const NbGlmModel& model) {
   if (value.empty()) return Vector();
-  if (value == "ratio" || value == "poscounts" || value == "total") {
-    throw InputError("--size-factors", value, "computed size factors need the counts");
-  }
+  if (value == "ratio" || value == "poscounts" || value == "total") return ComputeSizeFactors(counts, value, max_bytes);
   std::error_code error;
   if (std::filesystem::is_regular_file(value, error)) {
     return ReadSizeFactors(value, model.location.design.observation_names);

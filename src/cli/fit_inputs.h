@@ -4,12 +4,14 @@
 #ifndef NBGLM_SRC_CLI_FIT_INPUTS_H_
 #define NBGLM_SRC_CLI_FIT_INPUTS_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cli/model_options.h"
 #include "nbglm/counts.h"
+#include "nbglm/counts_io.h"
 #include "nbglm/fit_output.h"
 #include "nbglm/model.h"
 
@@ -44,11 +46,9 @@ std::string AbsolutePath(const std::string& path);
 // column VALUE of the sample sheet `samples` (when given); none for "".
 // Throws InputError naming --size-factors otherwise, or for a column that is
 // not numeric or has a value that is not finite and > 0.
-Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountMatrix& counts,
-                          const NbGlmModel& model);
-// The same for a file or a sheet column (computed methods need the counts).
-Vector ResolveSizeFactors(const std::string& value, const std::string& samples,
-                          const std::vector<std::string>& observation_names, const NbGlmModel& model);
+// Computed ones read the counts at most `max_bytes` at a time.
+Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountReader& counts,
+                          std::int64_t max_bytes, const NbGlmModel& model);
 
 // Records the model options in `info` (designs, constraints, sample sheet,
 // formulas, nesting, reference levels).

@@ -78,12 +78,18 @@ std::vector<Index> FitResult::StatusCounts() const {
 }
 
 std::string FitResult::BriefReport() const {
+  return FormatFitReport(num_features(), algorithm, num_threads, wall_seconds, StatusCounts());
+}
+
+std::string FormatFitReport(Index features, Algorithm algorithm, int threads, double wall_seconds,
+                            const std::vector<Index>& status_counts, std::size_t chunks) {
   std::ostringstream out;
-  out << num_features() << " features fitted (" << ToString(algorithm) << ", " << num_threads << " thread"
-      << (num_threads == 1 ? "" : "s") << ", " << wall_seconds << " s):";
-  const std::vector<Index> counts = StatusCounts();
-  for (std::size_t s = 0; s < counts.size(); ++s) {
-    out << " " << ToString(static_cast<FeatureStatus>(s)) << " " << counts[s];
+  out << features << " features fitted (" << ToString(algorithm) << ", " << threads << " thread"
+      << (threads == 1 ? "" : "s") << ", " << wall_seconds << " s";
+  if (chunks > 1) out << ", " << chunks << " chunks";
+  out << "):";
+  for (std::size_t s = 0; s < status_counts.size(); ++s) {
+    out << " " << ToString(static_cast<FeatureStatus>(s)) << " " << status_counts[s];
   }
   return out.str();
 }

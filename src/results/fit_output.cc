@@ -64,7 +64,8 @@ struct FitOutputWriter::State {
   // Accumulated over the appended results.
   Index features = 0;
   Index feature_begin = -1;
-  std::vector<Index> status_counts = std::vector<Index>(5, 0);
+  std::size_t appended = 0;
+  std::vector<Index> status_counts = FitResult().StatusCounts();  // zero per status
   Algorithm algorithm = Algorithm::kNewton;
   int threads = 1;
   double wall_seconds = 0.0;
@@ -133,6 +134,7 @@ void FitOutputWriter::Append(const FitResult& result) {
   s.algorithm = result.algorithm;
   s.threads = result.num_threads;
   s.wall_seconds += result.wall_seconds;
+  ++s.appended;
   std::string& row = s.row;
   const auto coefficients = [&](TableFile t, const Matrix& values, std::size_t f) {
     row = result.feature_names[f];
@@ -210,6 +212,11 @@ void FitOutputWriter::Finish(const FitRunInfo& info) {
   s.finished = true;
   std::error_code error;
   std::filesystem::remove_all(s.stage, error);
+}
+
+std::string FitOutputWriter::BriefReport() const {
+  const State& s = *state_;
+  return FormatFitReport(s.features, s.algorithm, s.threads, s.wall_seconds, s.status_counts, s.appended);
 }
 
 void WriteFitOutputs(const std::string& dir, const FitResult& result, const NbGlmModel& model,
