@@ -658,16 +658,16 @@ void FeatureProblem::EvaluateSums(const double* theta) {
           ZeroCountsByPowers(zero_power_.data() + static_cast<std::size_t>(cell_power_slot_[cs]) * kPowerTerms,
                              max_ratio, group_mean / r, r, &sums);
         } else {
-        run(zero_begin, zero_end, zero_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
-          const Index pairs_end = begin + (end - begin) / 2 * 2;
-          if (pairs_end > begin) {
-            ZeroCountsKernel(max_q, series, zero_size_factor_.data() + begin, pairs_end - begin, group_mean, r, &sums);
-          }
-          if (pairs_end < end) {
-            const double size_factor[2] = {zero_size_factor_[static_cast<std::size_t>(pairs_end)], 0.0};
-            ZeroCountsKernel(max_q, series, size_factor, 2, group_mean, r, &sums);
-          }
-        });
+          run(zero_begin, zero_end, zero_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
+            const Index pairs_end = begin + (end - begin) / 2 * 2;
+            if (pairs_end > begin) {
+              ZeroCountsKernel(max_q, series, zero_size_factor_.data() + begin, pairs_end - begin, group_mean, r, &sums);
+            }
+            if (pairs_end < end) {
+              const double size_factor[2] = {zero_size_factor_[static_cast<std::size_t>(pairs_end)], 0.0};
+              ZeroCountsKernel(max_q, series, size_factor, 2, group_mean, r, &sums);
+            }
+          });
         }
         run(small_begin, small_end, small_size_factor_.data(), [&](Index begin, Index end, double max_q, bool series) {
           const Index pairs_end = begin + (end - begin) / 2 * 2;

@@ -261,58 +261,59 @@ TEST_F(FeatureProblemTest, ZerosByPowerSumsMatchTheObservationKernel) {
   std::sort(sorted.begin(), sorted.end());
   const double s_max = sorted.back();
   for (int placement : {0, 1, 2}) {
-  // 0: non-zero counts at the largest size factors, 1: at the smallest,
-  // 2: every size factor equal (every zero at x_max).
-  const bool nonzero_at_largest = placement == 0;
-  for (double zero_fraction : {0.5, 0.9}) {
-    // The non-zero counts: the observations with the largest size factors
-    // (the most cancellation in Σ s^k), or with the smallest (zeros up to
-    // x_max: the longest series).
-    const auto cut = static_cast<std::size_t>((nonzero_at_largest ? zero_fraction : 1.0 - zero_fraction) *
-                                              static_cast<double>(n));
-    const double threshold = sorted[cut];
-    for (double log_size : {-0.7, 1.6, 18.0}) {
-      for (double x_max : {1e-6, 0.05, 0.2, 0.2499, 0.2501}) {
-        RandomFeature f;
-        f.n = n;
-        f.q = 1;
-        f.q_scale = 1;
-        const double r = std::exp(log_size);
-        const double log_mean = std::log(x_max * r / s_max);
-        for (Index i = 0; i < n; ++i) {
-          const double s = placement == 2 ? s_max : size_factor[static_cast<std::size_t>(i)];
-          f.x.push_back(1.0);
-          f.z.push_back(1.0);
-          f.offset.push_back(std::log(s));
-          const bool nonzero = placement == 2 ? static_cast<double>(i) >= zero_fraction * static_cast<double>(n)
-                               : nonzero_at_largest ? s >= threshold
-                                                    : s < threshold;
-          f.y.push_back(nonzero ? 1.0 + static_cast<double>(i % 4) : 0.0);
-        }
-        f.theta = {log_mean, log_size};
-        // Equal size factors: 400 equal terms, whose plain sums in the
-        // one-by-one reference round at up to ~n·ulp; otherwise 4e-15.
-        const double tolerance = placement == 2 ? 1e-13 : 4e-15;
-        FeatureSetup setup(f);
-        std::vector<double> gradient(2), hessian(4), score(1), fisher(1);
-        const double loglik = setup.problem.Evaluate(f.theta.data(), gradient.data(), hessian.data());
-        setup.problem.EvaluateLocationFisher(f.theta.data(), score.data(), fisher.data());
-        const DirectEvaluation direct = Direct(f, f.theta);
-        SCOPED_TRACE("placement " + std::to_string(placement) +
-                     ", zeros " + std::to_string(zero_fraction) + ", log size " + std::to_string(log_size) +
-                     ", x_max " + std::to_string(x_max));
-        EXPECT_NEAR(loglik, direct.loglik, tolerance * direct.loglik_magnitude);
-        for (Index j = 0; j < 2; ++j) {
-          EXPECT_NEAR(gradient[j], direct.gradient[j], tolerance * direct.gradient_magnitude[j] + 1e-300) << "j " << j;
-          for (Index k = 0; k < 2; ++k) {
-            EXPECT_NEAR(hessian[j * 2 + k], direct.hessian[j * 2 + k], tolerance * direct.hessian_magnitude[j * 2 + k] + 1e-300)
-                << "(" << j << ", " << k << ")";
+    // 0: non-zero counts at the largest size factors, 1: at the smallest,
+    // 2: every size factor equal (every zero at x_max).
+    const bool nonzero_at_largest = placement == 0;
+    for (double zero_fraction : {0.5, 0.9}) {
+      // The non-zero counts: the observations with the largest size factors
+      // (the most cancellation in Σ s^k), or with the smallest (zeros up to
+      // x_max: the longest series).
+      const auto cut = static_cast<std::size_t>((nonzero_at_largest ? zero_fraction : 1.0 - zero_fraction) *
+                                                static_cast<double>(n));
+      const double threshold = sorted[cut];
+      for (double log_size : {-0.7, 1.6, 18.0}) {
+        for (double x_max : {1e-6, 0.05, 0.2, 0.2499, 0.2501}) {
+          RandomFeature f;
+          f.n = n;
+          f.q = 1;
+          f.q_scale = 1;
+          const double r = std::exp(log_size);
+          const double log_mean = std::log(x_max * r / s_max);
+          for (Index i = 0; i < n; ++i) {
+            const double s = placement == 2 ? s_max : size_factor[static_cast<std::size_t>(i)];
+            f.x.push_back(1.0);
+            f.z.push_back(1.0);
+            f.offset.push_back(std::log(s));
+            const bool nonzero = placement == 2 ? static_cast<double>(i) >= zero_fraction * static_cast<double>(n)
+                                 : nonzero_at_largest ? s >= threshold
+                                                      : s < threshold;
+            f.y.push_back(nonzero ? 1.0 + static_cast<double>(i % 4) : 0.0);
           }
+          f.theta = {log_mean, log_size};
+          // Equal size factors: 400 equal terms, whose plain sums in the
+          // one-by-one reference round at up to ~n·ulp; otherwise 4e-15.
+          const double tolerance = placement == 2 ? 1e-13 : 4e-15;
+          FeatureSetup setup(f);
+          std::vector<double> gradient(2), hessian(4), score(1), fisher(1);
+          const double loglik = setup.problem.Evaluate(f.theta.data(), gradient.data(), hessian.data());
+          setup.problem.EvaluateLocationFisher(f.theta.data(), score.data(), fisher.data());
+          const DirectEvaluation direct = Direct(f, f.theta);
+          SCOPED_TRACE("placement " + std::to_string(placement) +
+                       ", zeros " + std::to_string(zero_fraction) + ", log size " + std::to_string(log_size) +
+                       ", x_max " + std::to_string(x_max));
+          EXPECT_NEAR(loglik, direct.loglik, tolerance * direct.loglik_magnitude);
+          for (Index j = 0; j < 2; ++j) {
+            EXPECT_NEAR(gradient[j], direct.gradient[j], tolerance * direct.gradient_magnitude[j] + 1e-300) << "j " << j;
+            for (Index k = 0; k < 2; ++k) {
+              EXPECT_NEAR(hessian[j * 2 + k], direct.hessian[j * 2 + k],
+                          tolerance * direct.hessian_magnitude[j * 2 + k] + 1e-300)
+                  << "(" << j << ", " << k << ")";
+            }
+          }
+          EXPECT_NEAR(fisher[0], direct.fisher[0], tolerance * std::fabs(direct.fisher[0]));
         }
-        EXPECT_NEAR(fisher[0], direct.fisher[0], tolerance * std::fabs(direct.fisher[0]));
       }
     }
-  }
   }
 }
 
