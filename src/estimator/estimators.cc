@@ -69,9 +69,8 @@ double QuadraticRegimeSlack(double predicted_gain, double loglik, const FitOptio
 
 }  // namespace
 
-// The factorizations are sized in place: Eigen leaves their `info` member
-// uninitialized until the first compute(), so assigning a freshly constructed
-// one would read it (UBSan: invalid enum load).
+// The factorizations are sized for the largest block once: they never
+// allocate in the loop.
 EstimatorWorkspace::EstimatorWorkspace(Index q_in, Index q_s_in)
     : q(q_in),
       q_s(q_s_in),
@@ -101,9 +100,8 @@ bool HasConverged(double loglik, double last_change, bool train_location, const 
   auto g = work->gradient.segment(offset, size);
   work->newton_step_ready = false;
   work->information.topLeftCorner(size, size) = -work->hessian.block(offset, offset, size, size);
-  work->cholesky.compute(work->information.topLeftCorner(size, size));
-  if (work->cholesky.info() != Eigen::Success) return false;  // not at a maximum
-  work->step.head(size) = work->cholesky.solve(g);
+  if (!work->cholesky.Compute(work->information.topLeftCorner(size, size))) return false;  // not at a maximum
+  work->cholesky.Solve(g.data(), work->step.data());
   work->newton_step_ready = true;
   work->newton_step_offset = offset;
   work->newton_step_size = size;
@@ -113,11 +111,9 @@ bool HasConverged(double loglik, double last_change, bool train_location, const 
   const double change = std::max(std::abs(last_change), 0.5 * decrement);
   if (change > options.function_tolerance * (1.0 + std::abs(loglik))) return false;
   // (b) scaled gradient: |g_j|·sqrt((J⁻¹)_jj).
+  work->cholesky.InverseDiagonal(work->diagonal.data());
   for (Index j = 0; j < size; ++j) {
-    work->diagonal.head(size).setZero();
-    work->diagonal(j) = 1.0;
-    const double inverse_jj = work->cholesky.solve(work->diagonal.head(size))(j);
-    if (std::abs(g(j)) * std::sqrt(std::max(inverse_jj, 0.0)) > options.gradient_tolerance) return false;
+    if (std::abs(g(j)) * std::sqrt(std::max(work->diagonal(j), 0.0)) > options.gradient_tolerance) return false;
   }
   return true;
 }
@@ -173,17 +169,19 @@ bool BlockConverged(Index offset, Index size, double loglik, const FitOptions& o
   w.newton_step_ready = false;
   auto g = w.gradient.segment(offset, size);
   w.information.topLeftCorner(size, size) = -w.hessian.block(offset, offset, size, size);
-  w.cholesky.compute(w.information.topLeftCorner(size, size));
-  if (w.cholesky.info() != Eigen::Success) return false;
-  w.step.head(size) = w.cholesky.solve(g);
+  if (!w.cholesky.Compute(w.information.topLeftCorner(size, size))) return false;
+  w.cholesky.Solve(g.data(), w.step.data());
+  // The block's undamped Newton step, for RunNewton (e.g. the location
+  // step while the scale is held).
+  w.newton_step_ready = true;
+  w.newton_step_offset = offset;
+  w.newton_step_size = size;
   const double decrement = g.dot(w.step.head(size));
   if (!(decrement >= 0.0) || !std::isfinite(decrement)) return false;
   if (0.5 * decrement > options.function_tolerance * (1.0 + std::abs(loglik))) return false;
+  w.cholesky.InverseDiagonal(w.diagonal.data());
   for (Index j = 0; j < size; ++j) {
-    w.diagonal.head(size).setZero();
-    w.diagonal(j) = 1.0;
-    const double inverse_jj = w.cholesky.solve(w.diagonal.head(size))(j);
-    if (std::abs(g(j)) * std::sqrt(std::max(inverse_jj, 0.0)) > options.gradient_tolerance) return false;
+    if (std::abs(g(j)) * std::sqrt(std::max(w.diagonal(j), 0.0)) > options.gradient_tolerance) return false;
   }
   return true;
 }
@@ -270,9 +268,10 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
     // raised until J + λD is positive definite and the step increases ℓ.
     auto g = work->gradient.segment(offset, size);
     bool accepted = false;
-    // The undamped step of the block HasConverged factorized is already known.
+    // The undamped step of the block last factorized at this θ (by
+    // HasConverged or BlockConverged) is already known.
     const bool step_known = work->newton_step_ready && work->newton_step_offset == offset &&
-                            work->newton_step_size == size && !hold_scale;
+                            work->newton_step_size == size;
     work->newton_step_ready = false;
     for (int attempt = 0; attempt < kMaxStepShrinks; ++attempt) {
       if (!(step_known && lambda == 0.0)) {
@@ -282,12 +281,11 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
             work->damped(j, j) += lambda * std::max(std::abs(work->damped(j, j)), 1e-8);
           }
         }
-        work->cholesky.compute(work->damped.topLeftCorner(size, size));
-        if (work->cholesky.info() != Eigen::Success) {
+        if (!work->cholesky.Compute(work->damped.topLeftCorner(size, size))) {
           lambda = std::max(lambda * 10.0, 1e-6);
           continue;
         }
-        work->step.head(size) = work->cholesky.solve(g);
+        work->cholesky.Solve(g.data(), work->step.data());
       }
       LimitPredictorStep(problem, offset, size, work->step.head(size));
       work->trial = theta;
@@ -355,12 +353,11 @@ double BlockStep(FeatureProblem& problem, Eigen::Map<Eigen::VectorXd>& theta, do
     if (lambda > 0.0) {
       for (Index j = 0; j < size; ++j) work->block_damped(j, j) += lambda * std::max(std::abs(work->block_damped(j, j)), 1e-8);
     }
-    work->block_cholesky.compute(work->block_damped.topLeftCorner(size, size));
-    if (work->block_cholesky.info() == Eigen::Success) break;
+    if (work->block_cholesky.Compute(work->block_damped.topLeftCorner(size, size))) break;
     lambda = std::max(10.0 * lambda, 1e-6);
   }
-  if (work->block_cholesky.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
-  work->block_step.head(size) = work->block_cholesky.solve(g);
+  if (!work->block_cholesky.ok()) return std::numeric_limits<double>::quiet_NaN();
+  work->block_cholesky.Solve(g.data(), work->block_step.data());
   LimitPredictorStep(problem, offset, size, work->block_step.head(size));
   const double slack = QuadraticRegimeSlack(g.dot(work->block_step.head(size)), loglik, options);
   double scale = 1.0;

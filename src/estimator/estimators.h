@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 
 #include "estimator/feature_problem.h"
+#include "estimator/small_cholesky.h"
 #include "nbglm/fit.h"
 
 namespace nbglm {
@@ -24,10 +25,10 @@ struct EstimatorWorkspace {
   Index q, q_s, m;
   Eigen::VectorXd gradient, step, trial, diagonal;
   Eigen::MatrixXd hessian, information, damped;
-  Eigen::LLT<Eigen::MatrixXd> cholesky;
-  // Set by HasConverged: `cholesky` holds J of the block [offset, offset +
-  // size) at the current θ and `step` its Newton step J⁻¹g (reused by the
-  // undamped Newton step).
+  SmallCholesky cholesky;
+  // Set by HasConverged and BlockConverged: `cholesky` holds J of the block
+  // [offset, offset + size) at the current θ and `step` its Newton step
+  // J⁻¹g (reused by the undamped Newton step).
   bool newton_step_ready = false;
   Index newton_step_offset = 0, newton_step_size = 0;
   // The last accepted Newton step (full length, zero outside its block), for
@@ -36,7 +37,7 @@ struct EstimatorWorkspace {
   bool previous_step_valid = false;
   Eigen::VectorXd block_gradient, block_step;
   Eigen::MatrixXd block_hessian, block_damped;
-  Eigen::LLT<Eigen::MatrixXd> block_cholesky;
+  SmallCholesky block_cholesky;
 };
 
 // Stopping rules of FitOptions at θ: `last_change` is |Δℓ| of the last

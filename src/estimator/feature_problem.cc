@@ -325,8 +325,9 @@ void SmallCountsKernel(double max_q, bool series, const double* y, const double*
 
 }  // namespace
 
-// bound_solver_ is sized in place (see EstimatorWorkspace: assigning an
-// Eigen factorization before its first compute() reads an uninitialized enum).
+// bound_solver_ is sized in place: Eigen leaves a factorization's `info`
+// member uninitialized until its first compute(), so assigning a freshly
+// constructed one would read it (UBSan: invalid enum load).
 FeatureProblem::FeatureProblem(const ObservationLayout& layout)
     : layout_(layout), bound_solver_(layout.num_location()) {
   const auto n = static_cast<std::size_t>(layout.num_observations());
@@ -360,6 +361,10 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout)
   group_d2_eta_.assign(groups, 0.0);
   group_fisher_.assign(groups, 0.0);
   cell_d2_eta_zeta_.assign(num_cells, 0.0);
+  {
+    const Index q = num_location(), q_s = num_scale();
+    hessian_scratch_.assign(static_cast<std::size_t>(q * (q + 1) / 2 + q_s * (q_s + 1) / 2 + q * q_s), 0.0);
+  }
   group_sum_y_.assign(groups, 0.0);
   group_sum_s_.assign(groups, 0.0);
   bound_mean_.assign(groups, 0.0);
@@ -730,44 +735,56 @@ double FeatureProblem::Evaluate(const double* theta, double* gradient, double* h
   const Index scale_groups = layout_.num_scale_groups();
   if (gradient != nullptr) {
     // ∇_loc = X̃ᵀ·∂ℓ/∂η and ∇_scale = Z̃ᵀ·∂ℓ/∂ζ, summed by group.
-    for (Index j = 0; j < q; ++j) {
-      double sum = 0.0;
-      for (Index g = 0; g < groups; ++g) sum += x(g, j) * group_d_eta_[static_cast<std::size_t>(g)];
-      gradient[j] = sum;
+    std::fill(gradient, gradient + p, 0.0);
+    for (Index g = 0; g < groups; ++g) {
+      const double weight = group_d_eta_[static_cast<std::size_t>(g)];
+      for (Index j = 0; j < q; ++j) gradient[j] += x(g, j) * weight;
     }
-    for (Index j = 0; j < q_s; ++j) {
-      double sum = 0.0;
-      for (Index h = 0; h < scale_groups; ++h) sum += z(h, j) * scale_d_zeta_[static_cast<std::size_t>(h)];
-      gradient[q + j] = sum;
+    for (Index h = 0; h < scale_groups; ++h) {
+      const double weight = scale_d_zeta_[static_cast<std::size_t>(h)];
+      for (Index j = 0; j < q_s; ++j) gradient[q + j] += z(h, j) * weight;
     }
   }
   if (hessian != nullptr) {
-    // Upper triangle, mirrored: exactly symmetric.
-    for (Index j = 0; j < q; ++j) {
-      for (Index k = j; k < q; ++k) {  // H_loc,loc = X̃ᵀ diag(∂²ℓ/∂η²) X̃
-        double sum = 0.0;
-        for (Index g = 0; g < groups; ++g) sum += x(g, j) * x(g, k) * group_d2_eta_[static_cast<std::size_t>(g)];
-        hessian[j * p + k] = sum;
-        hessian[k * p + j] = sum;
+    // H_loc,loc = X̃ᵀ diag(∂²ℓ/∂η²) X̃, H_loc,scale = X̃ᵀ diag(∂²ℓ/∂η∂ζ) Z̃
+    // (eq. (8), by cell) and H_scale,scale = Z̃ᵀ diag(∂²ℓ/∂ζ²) Z̃, each a
+    // weighted sum of the layout's design products (contiguous per group);
+    // the upper triangles are mirrored: exactly symmetric.
+    const auto weighted_sum = [](const double* __restrict products, Index width, const double* __restrict weights,
+                                 Index count, double* __restrict out) {
+      std::fill(out, out + width, 0.0);
+      for (Index g = 0; g < count; ++g) {
+        const double weight = weights[g];
+        const double* row = products + g * width;
+        for (Index t = 0; t < width; ++t) out[t] += row[t] * weight;
       }
-      for (Index k = 0; k < q_s; ++k) {  // H_loc,scale = X̃ᵀ diag(∂²ℓ/∂η∂ζ) Z̃, eq. (8)
-        double sum = 0.0;
-        const std::vector<ObservationLayout::Cell>& cells = layout_.cells();
-        for (std::size_t c = 0; c < cells.size(); ++c) {
-          sum += x(cells[c].location_group, j) * z(cells[c].scale_group, k) * cell_d2_eta_zeta_[c];
-        }
-        hessian[j * p + q + k] = sum;
-        hessian[(q + k) * p + j] = sum;
+    };
+    const Index location_pairs = q * (q + 1) / 2;
+    const Index scale_pairs = q_s * (q_s + 1) / 2;
+    const Index cross = q * q_s;
+    double* packed = hessian_scratch_.data();
+    weighted_sum(layout_.location_products().data(), location_pairs, group_d2_eta_.data(), groups, packed);
+    weighted_sum(layout_.scale_products().data(), scale_pairs, scale_d2_zeta_.data(), scale_groups,
+                 packed + location_pairs);
+    weighted_sum(layout_.cross_products().data(), cross, cell_d2_eta_zeta_.data(),
+                 static_cast<Index>(layout_.cells().size()), packed + location_pairs + scale_pairs);
+    const double* pair = packed;
+    for (Index j = 0; j < q; ++j) {
+      for (Index k = j; k < q; ++k, ++pair) {
+        hessian[j * p + k] = *pair;
+        hessian[k * p + j] = *pair;
       }
     }
     for (Index j = 0; j < q_s; ++j) {
-      for (Index k = j; k < q_s; ++k) {  // H_scale,scale = Z̃ᵀ diag(∂²ℓ/∂ζ²) Z̃
-        double sum = 0.0;
-        for (Index h = 0; h < scale_groups; ++h) {
-          sum += z(h, j) * z(h, k) * scale_d2_zeta_[static_cast<std::size_t>(h)];
-        }
-        hessian[(q + j) * p + q + k] = sum;
-        hessian[(q + k) * p + q + j] = sum;
+      for (Index k = j; k < q_s; ++k, ++pair) {
+        hessian[(q + j) * p + q + k] = *pair;
+        hessian[(q + k) * p + q + j] = *pair;
+      }
+    }
+    for (Index j = 0; j < q; ++j) {
+      for (Index k = 0; k < q_s; ++k, ++pair) {
+        hessian[j * p + q + k] = *pair;
+        hessian[(q + k) * p + j] = *pair;
       }
     }
   }

@@ -181,6 +181,8 @@ class FeatureProblem {
   std::vector<double> group_d_eta_, group_d2_eta_, group_fisher_;
   std::vector<double> cell_d2_eta_zeta_;
   std::vector<double> scale_d_zeta_, scale_d2_zeta_;
+  // The packed Hessian blocks of Evaluate before they are mirrored.
+  std::vector<double> hessian_scratch_;
 };
 
 }  // namespace nbglm

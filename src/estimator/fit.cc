@@ -262,12 +262,8 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
       }
     }
   } else if (invertible && block > 0) {
-    state->work.cholesky.compute(information);
-    invertible = state->work.cholesky.info() == Eigen::Success;
-    if (invertible) {
-      covariance.setIdentity();
-      state->work.cholesky.solveInPlace(covariance);
-    }
+    invertible = state->work.cholesky.Compute(information);
+    if (invertible) state->work.cholesky.Inverse(covariance);
   }
   if (!invertible || !covariance.allFinite()) {
     state->covariance.setConstant(kNaN);

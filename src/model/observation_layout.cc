@@ -118,6 +118,29 @@ ObservationLayout::ObservationLayout(Index n, Index q, Index q_s, const double* 
       scale_constant_direction_ = direction;
     }
   }
+
+  // The design products of the Hessian's sums (see the header).
+  const auto pairs = [](Index k) { return static_cast<std::size_t>(k * (k + 1) / 2); };
+  location_products_.reserve(static_cast<std::size_t>(location_rows_.rows()) * pairs(q));
+  for (Index g = 0; g < location_rows_.rows(); ++g) {
+    for (Index j = 0; j < q; ++j) {
+      for (Index k = j; k < q; ++k) location_products_.push_back(location_rows_(g, j) * location_rows_(g, k));
+    }
+  }
+  scale_products_.reserve(static_cast<std::size_t>(scale_rows_.rows()) * pairs(q_s));
+  for (Index h = 0; h < scale_rows_.rows(); ++h) {
+    for (Index j = 0; j < q_s; ++j) {
+      for (Index k = j; k < q_s; ++k) scale_products_.push_back(scale_rows_(h, j) * scale_rows_(h, k));
+    }
+  }
+  cross_products_.reserve(cells_.size() * static_cast<std::size_t>(q * q_s));
+  for (const Cell& cell : cells_) {
+    for (Index j = 0; j < q; ++j) {
+      for (Index k = 0; k < q_s; ++k) {
+        cross_products_.push_back(location_rows_(cell.location_group, j) * scale_rows_(cell.scale_group, k));
+      }
+    }
+  }
 }
 
 ObservationLayout::ObservationLayout(const NbGlmModel& model, const std::vector<double>& offset)

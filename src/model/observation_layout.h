@@ -88,6 +88,17 @@ class ObservationLayout {
   // design does not span the constant.
   const Eigen::VectorXd& scale_constant_direction() const { return scale_constant_direction_; }
 
+  // Products of design entries, for the Hessian's weighted sums over groups
+  // (FeatureProblem::Evaluate) as contiguous, vectorisable loops:
+  //   location_products: per location group g, x̃_gj·x̃_gk for j ≤ k (row by
+  //     row of the upper triangle: q(q+1)/2 per group);
+  //   scale_products: per scale group h, z̃_hj·z̃_hk for j ≤ k;
+  //   cross_products: per cell c = (h, g), x̃_gj·z̃_hk (q × q_s, row-major).
+  // O((G + H + cells)·q²) doubles: small beside the observations.
+  const std::vector<double>& location_products() const { return location_products_; }
+  const std::vector<double>& scale_products() const { return scale_products_; }
+  const std::vector<double>& cross_products() const { return cross_products_; }
+
  private:
   Index n_ = 0;
   Index q_ = 0;
@@ -101,6 +112,7 @@ class ObservationLayout {
   std::vector<double> offset_at_, size_factor_at_, min_offset_;
   bool no_offsets_ = true;
   Eigen::VectorXd scale_constant_direction_;
+  std::vector<double> location_products_, scale_products_, cross_products_;
 };
 
 }  // namespace nbglm
