@@ -29,16 +29,23 @@ constexpr double kMaxPredictorStep = 10.0;
 // (or a scale to a bound) makes ℓ ≈ ℓ_∞ − C·e^{−t} along a fixed direction,
 // where each Newton step moves t by about 1 and repeats the last step. When
 // two consecutive accepted steps agree this closely (cosine and length
-// ratio), the step is also tried kTailStretch times longer (within
-// kMaxPredictorStep) and taken if ℓ gains more.
+// ratio), the step is also tried K times longer and taken if ℓ gains more.
+// The gain still to come is about the step's own predicted gain gᵀδ ≈ C·e^{−t},
+// so K = log(gᵀδ / function tolerance) moves t to where the rest of the tail
+// is below the tolerance in one step, clamped to [kTailStretch,
+// kMaxTailStretch]; the longer step may move a predictor by up to
+// kMaxTailPredictorStep (μ or r by e^60: ℓ stays computable).
 constexpr double kTailCosine = 0.999;
 constexpr double kTailLengthRatio = 0.2;
 constexpr double kTailStretch = 10.0;
+constexpr double kMaxTailStretch = 40.0;
+constexpr double kMaxTailPredictorStep = 60.0;
 
 // Shrinks `step` (the change of θ's block [offset, offset + size)) so that
-// no η_i or ζ_i moves by more than kMaxPredictorStep.
+// no η_i or ζ_i moves by more than `bound`.
 template <typename Step>
-void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size, Step&& step) {
+void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size, Step&& step,
+                        double bound = kMaxPredictorStep) {
   const Index q = problem.num_location();
   const RowMajorMatrixXd& x = problem.layout().location_rows();
   const RowMajorMatrixXd& z = problem.layout().scale_rows();
@@ -53,7 +60,7 @@ void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size,
     for (Index j = std::max(offset, q); j < offset + size; ++j) change += z(h, j - q) * step(j - offset);
     largest = std::max(largest, std::abs(change));
   }
-  if (largest > kMaxPredictorStep) step *= kMaxPredictorStep / largest;
+  if (largest > bound) step *= bound / largest;
 }
 
 // Near the maximum a step's predicted gain gᵀδ falls below the rounding noise
@@ -301,8 +308,12 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
         if (work->previous_step_valid && trial_loglik > loglik && norms > 0.0 &&
             step.dot(previous) >= kTailCosine * norms &&
             std::abs(step.norm() - previous.norm()) <= kTailLengthRatio * previous.norm()) {
-          work->damped.col(0).head(size) = kTailStretch * step;
-          LimitPredictorStep(problem, offset, size, work->damped.col(0).head(size));
+          const double gain = g.dot(step);
+          const double tolerance = options.function_tolerance * (1.0 + std::abs(loglik));
+          const double stretch =
+              gain > tolerance ? std::clamp(std::log(gain / tolerance), kTailStretch, kMaxTailStretch) : kTailStretch;
+          work->damped.col(0).head(size) = stretch * step;
+          LimitPredictorStep(problem, offset, size, work->damped.col(0).head(size), kMaxTailPredictorStep);
           work->trial = theta;
           work->trial.segment(offset, size) += work->damped.col(0).head(size);
           const double stretched = problem.LogLikelihood(work->trial.data());
