@@ -28,8 +28,9 @@ constexpr double kMaxPredictorStep = 10.0;
 // Tail extrapolation (RunNewton): a location group of zeros heading to μ → 0
 // (or a scale to a bound) makes ℓ ≈ ℓ_∞ − C·e^{−t} along a fixed direction,
 // where each Newton step moves t by about 1 and repeats the last step. When
-// two consecutive accepted steps agree this closely (cosine and length
-// ratio), the step is also tried K times longer and taken if ℓ gains more.
+// two consecutive accepted steps of a block (location or scale) agree this
+// closely (cosine and length ratio), the step is also tried with that block
+// K times longer, and taken if ℓ gains more.
 // The gain still to come is about the step's own predicted gain gᵀδ ≈ C·e^{−t},
 // so K = log(gᵀδ / function tolerance) moves t to where the rest of the tail
 // is below the tolerance in one step, clamped to [kTailStretch,
@@ -302,24 +303,38 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
       if (std::isfinite(trial_loglik) && trial_loglik >= loglik - slack) {
         double accepted_loglik = trial_loglik;
         auto step = work->step.head(size);
-        // Tail extrapolation: the same step again and again → try it longer.
+        // Tail extrapolation, block by block (location, scale): a block whose
+        // step repeats its previous one is tried K times longer; the other
+        // keeps its Newton step (it is converging, e.g. the location adjusting
+        // to a scale heading out: stretching it would overshoot).
         auto previous = work->previous_step.segment(offset, size);
-        const double norms = step.norm() * previous.norm();
-        if (work->previous_step_valid && trial_loglik > loglik && norms > 0.0 &&
-            step.dot(previous) >= kTailCosine * norms &&
-            std::abs(step.norm() - previous.norm()) <= kTailLengthRatio * previous.norm()) {
+        const Index location_size = std::clamp<Index>(work->q - offset, 0, size);
+        const auto repeats = [&](Index begin, Index length) {
+          if (length == 0) return false;
+          const auto now = step.segment(begin, length);
+          const auto before = previous.segment(begin, length);
+          const double norms = now.norm() * before.norm();
+          return norms > 0.0 && now.dot(before) >= kTailCosine * norms &&
+                 std::abs(now.norm() - before.norm()) <= kTailLengthRatio * before.norm();
+        };
+        const bool stretch_location = work->previous_step_valid && repeats(0, location_size);
+        const bool stretch_scale = work->previous_step_valid && repeats(location_size, size - location_size);
+        if (trial_loglik > loglik && (stretch_location || stretch_scale)) {
           const double gain = g.dot(step);
           const double tolerance = options.function_tolerance * (1.0 + std::abs(loglik));
           const double stretch =
               gain > tolerance ? std::clamp(std::log(gain / tolerance), kTailStretch, kMaxTailStretch) : kTailStretch;
-          work->damped.col(0).head(size) = stretch * step;
-          LimitPredictorStep(problem, offset, size, work->damped.col(0).head(size), kMaxTailPredictorStep);
+          auto longer = work->damped.col(0).head(size);
+          longer = step;
+          if (stretch_location) longer.head(location_size) *= stretch;
+          if (stretch_scale) longer.tail(size - location_size) *= stretch;
+          LimitPredictorStep(problem, offset, size, longer, kMaxTailPredictorStep);
           work->trial = theta;
-          work->trial.segment(offset, size) += work->damped.col(0).head(size);
+          work->trial.segment(offset, size) += longer;
           const double stretched = problem.LogLikelihood(work->trial.data());
           if (std::isfinite(stretched) && stretched > trial_loglik) {
             accepted_loglik = stretched;
-            step = work->damped.col(0).head(size);
+            step = longer;
           } else {
             work->trial = theta;
             work->trial.segment(offset, size) += step;
