@@ -366,7 +366,16 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout)
     hessian_scratch_.assign(static_cast<std::size_t>(q * (q + 1) / 2 + q_s * (q_s + 1) / 2 + q * q_s), 0.0);
   }
   group_sum_y_.assign(groups, 0.0);
+  // Σ s_i per location group does not depend on the counts: summed once, in
+  // position order.
   group_sum_s_.assign(groups, 0.0);
+  for (const ObservationLayout::Cell& cell : layout.cells()) {
+    for (Index pos = cell.begin; pos < cell.end; ++pos) {
+      group_sum_s_[static_cast<std::size_t>(cell.location_group)] +=
+          layout.size_factor_at()[static_cast<std::size_t>(pos)];
+    }
+  }
+  nonzero_positions_.reserve(n);
   bound_mean_.assign(groups, 0.0);
   bound_matrix_ = Eigen::MatrixXd::Zero(num_location(), num_location());
   bound_vector_ = Eigen::VectorXd::Zero(num_location());
@@ -408,8 +417,18 @@ bool IsSmallCount(double y) {
 void FeatureProblem::SetFeature(const double* y) {
   const Index n = num_observations();
   if (y == nullptr && n > 0) throw InputError("y", "null", "counts are required");
+  // Counts in position order, and the positions of the non-zero ones: every
+  // pass below but the zeros' copies visits only those (single-cell data are
+  // mostly zeros; the zeros of a cell are the runs between its non-zeros).
   const std::vector<Index>& observation_at = layout_.observation_at();
-  for (Index pos = 0; pos < n; ++pos) y_[static_cast<std::size_t>(pos)] = y[observation_at[static_cast<std::size_t>(pos)]];
+  nonzero_positions_.clear();
+  for (Index pos = 0; pos < n; ++pos) {
+    const double value = y[observation_at[static_cast<std::size_t>(pos)]];
+    y_[static_cast<std::size_t>(pos)] = value;
+    if (value != 0.0) nonzero_positions_.push_back(pos);
+  }
+  const Index* next_nonzero = nonzero_positions_.data();
+  const Index* const nonzero_end = next_nonzero + nonzero_positions_.size();
 
   // The table of distinct other (not zero, not small) counts per scale group
   // (a scale group is a contiguous range of positions: its cells).
@@ -424,17 +443,16 @@ void FeatureProblem::SetFeature(const double* y) {
     const Index first_cell = scale_cell_begin[hs];
     const Index end_cell = scale_cell_begin[hs + 1];
     if (first_cell == end_cell) continue;
-    const Index begin = cells[static_cast<std::size_t>(first_cell)].begin;
     const Index end = cells[static_cast<std::size_t>(end_cell) - 1].end;
     if (++stamp_ == 0) {  // wrapped: clear the stamps once every 2^32 groups
       std::fill(slot_stamp_.begin(), slot_stamp_.end(), 0u);
       stamp_ = 1;
     }
-    for (Index pos = begin; pos < end; ++pos) {
-      const double value = y_[static_cast<std::size_t>(pos)];
-      std::int32_t& entry = entry_of_[static_cast<std::size_t>(pos)];
+    for (; next_nonzero != nonzero_end && *next_nonzero < end; ++next_nonzero) {
+      const auto ps = static_cast<std::size_t>(*next_nonzero);
+      const double value = y_[ps];
+      std::int32_t& entry = entry_of_[ps];
       entry = -1;
-      if (value == 0.0) continue;
       if (IsSmallCount(value)) {
         max_small_count_[hs] = std::max(max_small_count_[hs], static_cast<int>(value));
         continue;
@@ -462,64 +480,58 @@ void FeatureProblem::SetFeature(const double* y) {
   }
   entry_terms_.resize(entry_y_.size());
 
-  // Each cell's observations split by kind, in position order.
+  // Each cell's observations split by kind, in position order; and, for
+  // PoissonLogLikelihoodBound, per location group Σy and the constant
+  // Σ y·o − Σ log y!, log y! from the factorial table or as
+  // (y+½)·log y − y + ½·log 2π + st(y) from the count table (Σs is the
+  // layout's: see the constructor).
   for (std::vector<double>* list : {&zero_size_factor_, &zero_offset_, &small_y_, &small_size_factor_, &small_offset_,
                                     &other_y_, &other_size_factor_, &other_offset_}) {
     list->clear();
   }
   other_entry_.clear();
+  std::fill(group_sum_y_.begin(), group_sum_y_.end(), 0.0);
+  poisson_constant_ = 0.0;
+  const std::array<double, kSmallStride>& log_factorial = LogFactorials();
   const std::vector<double>& size_factor = layout_.size_factor_at();
   const std::vector<double>& offset = layout_.offset_at();
+  const auto append_zeros = [&](Index begin, Index end) {
+    zero_size_factor_.insert(zero_size_factor_.end(), size_factor.begin() + begin, size_factor.begin() + end);
+    zero_offset_.insert(zero_offset_.end(), offset.begin() + begin, offset.begin() + end);
+  };
+  next_nonzero = nonzero_positions_.data();
   for (std::size_t c = 0; c < cells.size(); ++c) {
     zero_begin_[c] = static_cast<Index>(zero_size_factor_.size());
     small_begin_[c] = static_cast<Index>(small_y_.size());
     other_begin_[c] = static_cast<Index>(other_y_.size());
-    for (Index pos = cells[c].begin; pos < cells[c].end; ++pos) {
+    const auto g = static_cast<std::size_t>(cells[c].location_group);
+    Index zeros_from = cells[c].begin;
+    for (; next_nonzero != nonzero_end && *next_nonzero < cells[c].end; ++next_nonzero) {
+      const Index pos = *next_nonzero;
       const auto ps = static_cast<std::size_t>(pos);
+      append_zeros(zeros_from, pos);
+      zeros_from = pos + 1;
       const double value = y_[ps];
-      if (value == 0.0) {
-        zero_size_factor_.push_back(size_factor[ps]);
-        zero_offset_.push_back(offset[ps]);
-      } else if (entry_of_[ps] < 0) {
+      group_sum_y_[g] += value;
+      double log_factorial_y;
+      if (entry_of_[ps] < 0) {
         small_y_.push_back(value);
         small_size_factor_.push_back(size_factor[ps]);
         small_offset_.push_back(offset[ps]);
+        log_factorial_y = log_factorial[static_cast<std::size_t>(value)];
       } else {
         other_y_.push_back(value);
         other_size_factor_.push_back(size_factor[ps]);
         other_offset_.push_back(offset[ps]);
         other_entry_.push_back(entry_of_[ps]);
+        const auto e = static_cast<std::size_t>(entry_of_[ps]);
+        log_factorial_y = (value + 0.5) * entry_log_y_[e] - value + nb_detail::kHalfLog2Pi + entry_stirling_y_[e];
       }
+      poisson_constant_ += value * offset[ps] - log_factorial_y;
     }
+    append_zeros(zeros_from, cells[c].end);
   }
   std::fill(table_size_.begin(), table_size_.end(), std::numeric_limits<double>::quiet_NaN());
-
-  // For PoissonLogLikelihoodBound: per location group Σy and Σs, and the
-  // constant Σ y·o − Σ log y!, log y! from the factorial table or as
-  // (y+½)·log y − y + ½·log 2π + st(y) from the count table.
-  std::fill(group_sum_y_.begin(), group_sum_y_.end(), 0.0);
-  std::fill(group_sum_s_.begin(), group_sum_s_.end(), 0.0);
-  poisson_constant_ = 0.0;
-  const std::array<double, kSmallStride>& log_factorial = LogFactorials();
-  for (const ObservationLayout::Cell& cell : cells) {
-    const auto g = static_cast<std::size_t>(cell.location_group);
-    for (Index pos = cell.begin; pos < cell.end; ++pos) {
-      const auto ps = static_cast<std::size_t>(pos);
-      const double value = y_[ps];
-      group_sum_y_[g] += value;
-      group_sum_s_[g] += size_factor[ps];
-      if (value > 0.0) {
-        double log_factorial_y;
-        if (IsSmallCount(value)) {
-          log_factorial_y = log_factorial[static_cast<std::size_t>(value)];
-        } else {
-          const auto e = static_cast<std::size_t>(entry_of_[ps]);
-          log_factorial_y = (value + 0.5) * entry_log_y_[e] - value + nb_detail::kHalfLog2Pi + entry_stirling_y_[e];
-        }
-        poisson_constant_ += value * offset[ps] - log_factorial_y;
-      }
-    }
-  }
   zero_begin_.back() = static_cast<Index>(zero_size_factor_.size());
   small_begin_.back() = static_cast<Index>(small_y_.size());
   other_begin_.back() = static_cast<Index>(other_y_.size());

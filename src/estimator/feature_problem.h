@@ -123,6 +123,7 @@ class FeatureProblem {
   // The current feature, in position order (see ObservationLayout).
   std::vector<double> y_;              // counts at each position
   std::vector<std::int32_t> entry_of_;  // table entry of each position (−1: none)
+  std::vector<Index> nonzero_positions_;  // positions of the non-zero counts, ascending
   // Each cell's observations in three lists, in position order (so by
   // increasing size factor): zero counts, small counts (integers 1 …
   // kMaxSmallCount) and other counts. Cell c's zeros are at [zero_begin_[c],
