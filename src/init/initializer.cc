@@ -106,13 +106,22 @@ bool Initializer::ScaleFromMoments(const double* y, const double* theta_location
   work->scale_numerator.setZero();
   work->scale_denominator.setZero();
   bool overdispersed = false;
-  for (Index i = 0; i < n_; ++i) {
-    const auto is = static_cast<std::size_t>(i);
-    const double mu = layout_.size_factor_at()[static_cast<std::size_t>(layout_.position_of()[is])] *
-                      work->location_fitted(layout_.location_group_of()[is]);
-    const double residual = y[i] - mu;
-    work->scale_numerator(layout_.scale_group_of()[is]) += mu * mu;
-    work->scale_denominator(layout_.scale_group_of()[is]) += correction * residual * residual - mu;
+  // Cell by cell in position order (contiguous size factors, one group
+  // lookup per cell).
+  const std::vector<Index>& observation_at = layout_.observation_at();
+  const std::vector<double>& size_factor_at = layout_.size_factor_at();
+  for (const ObservationLayout::Cell& cell : layout_.cells()) {
+    const double group_mean = work->location_fitted(cell.location_group);
+    double numerator = 0.0, denominator = 0.0;
+    for (Index pos = cell.begin; pos < cell.end; ++pos) {
+      const auto ps = static_cast<std::size_t>(pos);
+      const double mu = size_factor_at[ps] * group_mean;
+      const double residual = y[observation_at[ps]] - mu;
+      numerator += mu * mu;
+      denominator += correction * residual * residual - mu;
+    }
+    work->scale_numerator(cell.scale_group) += numerator;
+    work->scale_denominator(cell.scale_group) += denominator;
   }
   for (Eigen::Index h = 0; h < work->scale_log_size.size(); ++h) {
     const double numerator = work->scale_numerator(h);
