@@ -337,8 +337,11 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout)
   y_.assign(n, 0.0);
   entry_of_.assign(n, -1);
   for (std::vector<Index>* begin : {&zero_begin_, &small_begin_, &other_begin_}) begin->assign(num_cells + 1, 0);
-  for (std::vector<double>* list : {&zero_size_factor_, &zero_offset_, &small_y_, &small_size_factor_, &small_offset_,
-                                    &other_y_, &other_size_factor_, &other_offset_}) {
+  // The zeros' lists are filled by copies of runs (SetFeature): sized once.
+  zero_size_factor_.assign(n, 0.0);
+  zero_offset_.assign(n, 0.0);
+  for (std::vector<double>* list : {&small_y_, &small_size_factor_, &small_offset_, &other_y_, &other_size_factor_,
+                                    &other_offset_}) {
     list->reserve(n);
   }
   other_entry_.reserve(n);
@@ -485,8 +488,8 @@ void FeatureProblem::SetFeature(const double* y) {
   // Σ y·o − Σ log y!, log y! from the factorial table or as
   // (y+½)·log y − y + ½·log 2π + st(y) from the count table (Σs is the
   // layout's: see the constructor).
-  for (std::vector<double>* list : {&zero_size_factor_, &zero_offset_, &small_y_, &small_size_factor_, &small_offset_,
-                                    &other_y_, &other_size_factor_, &other_offset_}) {
+  for (std::vector<double>* list : {&small_y_, &small_size_factor_, &small_offset_, &other_y_, &other_size_factor_,
+                                    &other_offset_}) {
     list->clear();
   }
   other_entry_.clear();
@@ -495,13 +498,15 @@ void FeatureProblem::SetFeature(const double* y) {
   const std::array<double, kSmallStride>& log_factorial = LogFactorials();
   const std::vector<double>& size_factor = layout_.size_factor_at();
   const std::vector<double>& offset = layout_.offset_at();
+  Index zeros_copied = 0;
   const auto append_zeros = [&](Index begin, Index end) {
-    zero_size_factor_.insert(zero_size_factor_.end(), size_factor.begin() + begin, size_factor.begin() + end);
-    zero_offset_.insert(zero_offset_.end(), offset.begin() + begin, offset.begin() + end);
+    std::copy(size_factor.data() + begin, size_factor.data() + end, zero_size_factor_.data() + zeros_copied);
+    std::copy(offset.data() + begin, offset.data() + end, zero_offset_.data() + zeros_copied);
+    zeros_copied += end - begin;
   };
   next_nonzero = nonzero_positions_.data();
   for (std::size_t c = 0; c < cells.size(); ++c) {
-    zero_begin_[c] = static_cast<Index>(zero_size_factor_.size());
+    zero_begin_[c] = zeros_copied;
     small_begin_[c] = static_cast<Index>(small_y_.size());
     other_begin_[c] = static_cast<Index>(other_y_.size());
     const auto g = static_cast<std::size_t>(cells[c].location_group);
@@ -532,7 +537,7 @@ void FeatureProblem::SetFeature(const double* y) {
     append_zeros(zeros_from, cells[c].end);
   }
   std::fill(table_size_.begin(), table_size_.end(), std::numeric_limits<double>::quiet_NaN());
-  zero_begin_.back() = static_cast<Index>(zero_size_factor_.size());
+  zero_begin_.back() = zeros_copied;
   small_begin_.back() = static_cast<Index>(small_y_.size());
   other_begin_.back() = static_cast<Index>(other_y_.size());
   // Power sums of the zeros' size factors: the cell's minus the non-zero
