@@ -227,7 +227,7 @@ bool AtBoundAndStalled(FeatureProblem& problem, const double* theta, int iterati
 // ---------------------------------------------------------------- newton
 
 EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool train_location, const FitOptions& options,
-                           EstimatorWorkspace* work, bool scale_held) {
+                           EstimatorWorkspace* work, bool scale_held, bool abandon_heading_out) {
   Eigen::Map<Eigen::VectorXd> theta(theta_data, work->m);
   EstimatorOutcome outcome;
   work->previous_step_valid = false;
@@ -258,7 +258,8 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
         return outcome;
       }
       if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
-          ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work)) {
+          ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work) ||
+          (abandon_heading_out && ScaleHeadingOut(problem, theta_data, options, *work))) {
         outcome.status = FeatureStatus::kAtBound;
         return outcome;
       }

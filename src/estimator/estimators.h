@@ -73,8 +73,11 @@ inline constexpr double kPoissonLimitLogSize = 500.0;
 // bound) with the scale gradient pushing every scale group further beyond
 // its bound — the held scale is a boundary maximum — and converged means the
 // location converged but the scale would move inward.
+// abandon_heading_out: stop with at_bound as soon as the scale is held beyond
+// its bounds heading out (ScaleHeadingOut), without converging the location:
+// for a restart that is of use only if it finds an interior maximum (fit.cc).
 EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
-                           EstimatorWorkspace* work, bool scale_held = false);
+                           EstimatorWorkspace* work, bool scale_held = false, bool abandon_heading_out = false);
 // ceres: Ceres Solver's BFGS line search on −ℓ with the analytic gradient.
 EstimatorOutcome RunCeres(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
                           EstimatorWorkspace* work);

@@ -178,6 +178,9 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   //     of moments at its fitted means, if those show overdispersion.
   if (q_s > 0 && std::isfinite(outcome.loglik)) {
     double* other = state->restart.data();
+    // The Poisson limit was taken as a boundary maximum (its scale gradient
+    // points outward there).
+    bool limit_is_maximum = false;
     const double log_max = std::log(options.max_size);
     const bool scale_at_bound = state->problem.Extremes(theta).min_zeta > log_max;
     if (scale_at_bound || outcome.loglik < state->problem.PoissonLogLikelihoodBound(theta)) {
@@ -195,12 +198,22 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
         std::copy(other, other + m, theta);
         outcome.status = FeatureStatus::kAtBound;
         outcome.loglik = limit.loglik;
+        limit_is_maximum = limit.status == FeatureStatus::kAtBound;
       }
     }
     if (state->problem.Extremes(theta).min_zeta > log_max) {
       std::copy(theta, theta + m, other);
       if (initializer.ScaleFromMoments(state->y.data(), other, other + q, &state->init)) {
-        const EstimatorOutcome inside = run(other);
+        // The restart is of use only if it ends inside the bounds. Once its
+        // scale is beyond them heading out, the location converges to the
+        // Poisson fit's, where the scale gradient points outward (the limit
+        // is a maximum): it would end at the limit again, so a newton
+        // restart is abandoned there.
+        const EstimatorOutcome inside =
+            options.algorithm == Algorithm::kNewton && limit_is_maximum
+                ? RunNewton(state->problem, other, train_location, options, &state->work, /*scale_held=*/false,
+                            /*abandon_heading_out=*/true)
+                : run(other);
         outcome.iterations += inside.iterations;
         if (std::isfinite(inside.loglik) && inside.loglik > outcome.loglik &&
             state->problem.Extremes(other).min_zeta <= log_max) {
