@@ -73,33 +73,40 @@ inline double Softplus(double x) {
 // template level per halving, so that every loop has a constant trip count
 // and the compiler unrolls the whole scheme (a loop over the levels was not
 // unrolled: a fifth of the notebook fit went to its bookkeeping).
-template <int N>
-inline double EstrinPolynomial(const double* c, double x) {
+//
+// T is double or a SIMD vector of doubles (feature_problem.cc evaluates two
+// observations at a time); C the coefficients' type at this level.
+template <int N, typename C, typename T>
+inline T EstrinPolynomial(const C* c, T x) {
   static_assert(N >= 1, "at least one coefficient");
   if constexpr (N == 1) {
-    return c[0];
+    return T{} + c[0];
   } else {
-    double a[(N + 1) / 2];
+    T a[(N + 1) / 2];
     for (int k = 0; k < N / 2; ++k) a[k] = c[2 * k] + c[2 * k + 1] * x;
-    if constexpr (N % 2 == 1) a[N / 2] = c[N - 1];
+    if constexpr (N % 2 == 1) a[N / 2] = T{} + c[N - 1];
     return EstrinPolynomial<(N + 1) / 2>(a, x * x);
   }
 }
 
-// Σ_{j≥0} v2^j/(2j+3) for 0 ≤ v2 ≤ 1/9: the tail of atanh, in
-// log1p(t) = 2·atanh(v) = 2v + 2v³·S(v²), v = t/(2+t).
-inline double AtanhTailSeries(double v2) {
-  // 1/(2j+3), j = 0…18. The polynomial stops at a length fixed by the range
-  // of v2, where the first omitted term v2^J/(2J+3) is below 2^-56 while
-  // the sum is ≥ ⅓ (below ulp/8): J = 4 for v2 ≤ 1e-4 (1e-16/11),
-  // J = 10 for v2 ≤ 0.02 (1.0e-17/23), J = 19 up to 1/9 (7.4e-19/41).
-  static constexpr double kReciprocal[19] = {1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13, 1.0 / 15,
-                                             1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23, 1.0 / 25, 1.0 / 27, 1.0 / 29,
-                                             1.0 / 31, 1.0 / 33, 1.0 / 35, 1.0 / 37, 1.0 / 39};
-  if (v2 <= 1e-4) return EstrinPolynomial<4>(kReciprocal, v2);
-  if (v2 <= 0.02) return EstrinPolynomial<10>(kReciprocal, v2);
-  return EstrinPolynomial<19>(kReciprocal, v2);
+// 1/(2j+3), j = 0…18: the coefficients of AtanhTailSeries.
+inline constexpr double kAtanhTailCoefficients[19] = {
+    1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13, 1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21,
+    1.0 / 23, 1.0 / 25, 1.0 / 27, 1.0 / 29, 1.0 / 31, 1.0 / 33, 1.0 / 35, 1.0 / 37, 1.0 / 39};
+
+// Σ_{j≥0} v2^j/(2j+3) for 0 ≤ v2 ≤ max_v2 ≤ 1/9: the tail of atanh, in
+// log1p(t) = 2·atanh(v) = 2v + 2v³·S(v²), v = t/(2+t). The polynomial stops
+// at a length fixed by the range of v2, where the first omitted term
+// v2^J/(2J+3) is below 2^-56 while the sum is ≥ ⅓ (below ulp/8): J = 4 for
+// v2 ≤ 1e-4 (1e-16/11), J = 10 for v2 ≤ 0.02 (1.0e-17/23), J = 19 up to 1/9
+// (7.4e-19/41). (For SIMD lanes max_v2 is the largest lane's v2.)
+template <typename T>
+inline T AtanhTailSeries(T v2, double max_v2) {
+  if (max_v2 <= 1e-4) return EstrinPolynomial<4>(kAtanhTailCoefficients, v2);
+  if (max_v2 <= 0.02) return EstrinPolynomial<10>(kAtanhTailCoefficients, v2);
+  return EstrinPolynomial<19>(kAtanhTailCoefficients, v2);
 }
+inline double AtanhTailSeries(double v2) { return AtanhTailSeries(v2, v2); }
 
 // t − log1p(t) for t ∈ (−½, 1): with v = t/(2+t) ∈ (−⅓, ⅓), t − 2v = t·v, so
 // t − log1p(t) = t·v − 2v³·S(v²). Both terms have the sign making the result

@@ -235,6 +235,51 @@ void AddSmallCounts(const double* y_in, const double* size_factor, const double*
   lanes.AddTo(sums);
 }
 
+// t − log1p(t) for two lanes, each t in the series range (−½, 1): as
+// nb_detail::TMinusLog1pSeries, the polynomial's length set by the larger v².
+inline Double2 TMinusLog1pSeries2(Double2 t) {
+  const Double2 v = t / (2.0 + t);
+  const Double2 v2 = v * v;
+  return t * v - 2.0 * v * v2 * nb_detail::AtanhTailSeries(v2, std::max(v2[0], v2[1]));
+}
+
+// Two other (large) counts of a cell at once: NbObservationTerms's common
+// regime — r + μ finite and both deviance arguments, w = (y−μ)/(r+μ) and
+// t2 = −w·r/y, in the series range (−½, 1), i.e. the counts near their
+// means, the case of every well-fitted large count — in SIMD lanes, with the
+// same formulas. Returns false, adding nothing, when a lane is outside it
+// (the caller then takes both one by one).
+bool AddOtherCountsPair(const double* y_in, const double* size_factor, const NbCountTerms& count0,
+                        const NbCountTerms& count1, double group_mean, double r, Sums2* lanes) {
+  const Double2 y = Load2(y_in);
+  const Double2 mu = Load2(size_factor) * group_mean;
+  const Double2 sum = r + mu;
+  if (!std::isfinite(sum[0]) || !std::isfinite(sum[1])) return false;
+  const Double2 inverse_sum = 1.0 / sum;
+  const Double2 w = (y - mu) * inverse_sum;
+  const Double2 t2 = -w * Double2{count0.r_over_y, count1.r_over_y};
+  for (int l = 0; l < 2; ++l) {
+    if (!nb_detail::InSeriesRange(w[l]) || !nb_detail::InSeriesRange(t2[l])) return false;
+  }
+  const Double2 p = r * inverse_sum;
+  const Double2 q = mu * inverse_sum;
+  Double2 fisher;  // rμ/(r+μ), eq. (5)
+  for (int l = 0; l < 2; ++l) fisher[l] = mu[l] <= r ? mu[l] * p[l] : r * q[l];
+  const Double2 d_eta = p * (y - mu);
+  const Double2 bd0_r = r * TMinusLog1pSeries2(w);
+  const Double2 bd0_y = y * TMinusLog1pSeries2(t2);
+  lanes->AddLoglik(Double2{count0.loglik, count1.loglik} - bd0_r - bd0_y);
+  lanes->d_eta += d_eta;
+  lanes->d2_eta += -fisher * (p + y * inverse_sum);
+  lanes->fisher += fisher;
+  lanes->d2_eta_zeta += q * d_eta;
+  lanes->d_zeta += Double2{count0.r_dphi, count1.r_dphi} - bd0_r;
+  // The μ-dependent part of eq. (7) for w < 1, plus v.
+  lanes->d2_zeta += (-bd0_r + r * w * w * Double2{count0.r_over_r_plus_y, count1.r_over_r_plus_y}) +
+                    Double2{count0.v, count1.v};
+  return true;
+}
+
 // The number of terms of the atanh tail for every q ≤ max_q < ½: the first
 // neglected term x^j/(2j+3) ≤ 2^-58 for x = u², u = max_q/(2 − max_q) (the
 // tail is ≥ ⅓). Rounded up to the instantiated lengths 2, 4, 6, 10, 19.
@@ -715,7 +760,25 @@ void FeatureProblem::EvaluateSums(const double* theta) {
           add_general(small_y_[ks], small_size_factor_[ks], small_offset_[ks], NbCountTermsFor(small_y_[ks], r));
         }
       }
-      for (Index k = other_begin_[cs]; k < other_begin_[cs + 1]; ++k) {
+      // Other counts: in pairs through the SIMD common regime, one by one
+      // where a pair is outside it (and for the last of an odd count).
+      Index k = other_begin_[cs];
+      const Index other_end = other_begin_[cs + 1];
+      if (fast && other_end - k >= 2) {
+        Sums2 lanes;
+        for (; k + 1 < other_end; k += 2) {
+          const auto ks = static_cast<std::size_t>(k);
+          const NbCountTerms& count0 = entry_terms_[static_cast<std::size_t>(other_entry_[ks])];
+          const NbCountTerms& count1 = entry_terms_[static_cast<std::size_t>(other_entry_[ks + 1])];
+          if (!AddOtherCountsPair(other_y_.data() + k, other_size_factor_.data() + k, count0, count1, group_mean, r,
+                                  &lanes)) {
+            add_general(other_y_[ks], other_size_factor_[ks], other_offset_[ks], count0);
+            add_general(other_y_[ks + 1], other_size_factor_[ks + 1], other_offset_[ks + 1], count1);
+          }
+        }
+        lanes.AddTo(&sums);
+      }
+      for (; k < other_end; ++k) {
         const auto ks = static_cast<std::size_t>(k);
         add_general(other_y_[ks], other_size_factor_[ks], other_offset_[ks],
                     entry_terms_[static_cast<std::size_t>(other_entry_[ks])]);

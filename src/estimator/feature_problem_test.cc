@@ -244,6 +244,54 @@ TEST_F(FeatureProblemTest, EveryEvaluationRouteMatchesTheObservationKernel) {
   }
 }
 
+// Large counts two at a time (AddOtherCountsPair): both lanes near their
+// means (w and t2 in the series range), one lane far from it (the pair goes
+// one by one), odd numbers of large counts per cell, means and sizes from
+// tiny to huge; every sum against the per-observation kernel.
+TEST_F(FeatureProblemTest, LargeCountsInPairsMatchTheObservationKernel) {
+  std::mt19937_64 rng(2024);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const Index n = 47;
+  for (double log_mean : {4.0, 6.0, 8.5, 12.0}) {
+    for (double log_size : {-2.0, 0.0, 2.0, 5.0, 9.0, 18.0, 30.0}) {
+      for (double spread : {0.02, 0.3, 3.0}) {  // counts within ~2%, 30%, or far from μ
+        RandomFeature f;
+        f.n = n;
+        f.q = 2;
+        f.q_scale = 1;
+        for (Index i = 0; i < n; ++i) {
+          f.x.push_back(1.0);
+          f.x.push_back(static_cast<double>(i % 4 == 0));  // two location groups: 12 and 35 observations
+          f.z.push_back(1.0);
+          f.offset.push_back(std::log(0.5 + uniform(rng)));
+          const double mu = std::exp(f.offset.back() + log_mean + (i % 4 == 0 ? 0.3 : 0.0));
+          double y = std::max(33.0, std::round(mu * std::exp(spread * normal(rng))));
+          if (i % 9 == 4) y = 0.0;   // a few zeros and small counts between them
+          if (i % 11 == 7) y = 5.0;
+          f.y.push_back(y);
+        }
+        f.theta = {log_mean, 0.3, log_size};
+        FeatureSetup setup(f);
+        std::vector<double> gradient(3), hessian(9);
+        const double loglik = setup.problem.Evaluate(f.theta.data(), gradient.data(), hessian.data());
+        const DirectEvaluation direct = Direct(f, f.theta);
+        SCOPED_TRACE("log mean " + std::to_string(log_mean) + ", log size " + std::to_string(log_size) + ", spread " +
+                     std::to_string(spread));
+        EXPECT_NEAR(loglik, direct.loglik, 1e-13 * direct.loglik_magnitude);
+        for (Index j = 0; j < 3; ++j) {
+          EXPECT_NEAR(gradient[j], direct.gradient[j], 1e-13 * direct.gradient_magnitude[j] + 1e-300) << "j " << j;
+          for (Index k = 0; k < 3; ++k) {
+            EXPECT_NEAR(hessian[j * 3 + k], direct.hessian[j * 3 + k],
+                        1e-13 * direct.hessian_magnitude[j * 3 + k] + 1e-300)
+                << "(" << j << ", " << k << ")";
+          }
+        }
+      }
+    }
+  }
+}
+
 // Zeros by power sums (a cell whose zeros are at least half of it, while
 // x_max = s_max·m/r ≤ ¼): the zeros' sums come from Σ s^k over the cell
 // minus the non-zero observations'. The hardest cases for that difference:
