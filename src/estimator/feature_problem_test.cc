@@ -128,6 +128,22 @@ DirectEvaluation Direct(const RandomFeature& f, const std::vector<double>& theta
   return d;
 }
 
+// Expects ℓ, the gradient and the Hessian (p × p, row-major) of an evaluation
+// within `tolerance` of the direct one, relative to the magnitudes of the
+// summed terms.
+void ExpectMatchesDirect(double loglik, const std::vector<double>& gradient, const std::vector<double>& hessian,
+                         const DirectEvaluation& direct, double tolerance) {
+  const auto p = static_cast<Index>(gradient.size());
+  EXPECT_NEAR(loglik, direct.loglik, tolerance * direct.loglik_magnitude);
+  for (Index j = 0; j < p; ++j) {
+    EXPECT_NEAR(gradient[j], direct.gradient[j], tolerance * direct.gradient_magnitude[j] + 1e-300) << "j " << j;
+    for (Index k = 0; k < p; ++k) {
+      EXPECT_NEAR(hessian[j * p + k], direct.hessian[j * p + k], tolerance * direct.hessian_magnitude[j * p + k] + 1e-300)
+          << "(" << j << ", " << k << ")";
+    }
+  }
+}
+
 // Central difference of f along coordinate k, Richardson-extrapolated over
 // the steps h0, h0/2, h0/4, h0/8 (error ~1e-12 relative for these functions).
 double RichardsonDerivative(const std::function<double(const std::vector<double>&)>& f,
@@ -231,14 +247,7 @@ TEST_F(FeatureProblemTest, EveryEvaluationRouteMatchesTheObservationKernel) {
       setup.problem.EvaluateLocationFisher(f.theta.data(), score.data(), fisher.data());
       const DirectEvaluation direct = Direct(f, f.theta);
       SCOPED_TRACE("log mean " + std::to_string(log_mean) + ", log size " + std::to_string(log_size));
-      EXPECT_NEAR(loglik, direct.loglik, 1e-13 * direct.loglik_magnitude);
-      for (Index j = 0; j < 3; ++j) {
-        EXPECT_NEAR(gradient[j], direct.gradient[j], 1e-13 * direct.gradient_magnitude[j] + 1e-300) << "j " << j;
-        for (Index k = 0; k < 3; ++k) {
-          EXPECT_NEAR(hessian[j * 3 + k], direct.hessian[j * 3 + k], 1e-13 * direct.hessian_magnitude[j * 3 + k] + 1e-300)
-              << "(" << j << ", " << k << ")";
-        }
-      }
+      ExpectMatchesDirect(loglik, gradient, hessian, direct, 1e-13);
       for (Index j = 0; j < 4; ++j) EXPECT_NEAR(fisher[j], direct.fisher[j], 1e-13 * std::fabs(direct.fisher[j]) + 1e-300);
     }
   }
@@ -278,15 +287,7 @@ TEST_F(FeatureProblemTest, LargeCountsInPairsMatchTheObservationKernel) {
         const DirectEvaluation direct = Direct(f, f.theta);
         SCOPED_TRACE("log mean " + std::to_string(log_mean) + ", log size " + std::to_string(log_size) + ", spread " +
                      std::to_string(spread));
-        EXPECT_NEAR(loglik, direct.loglik, 1e-13 * direct.loglik_magnitude);
-        for (Index j = 0; j < 3; ++j) {
-          EXPECT_NEAR(gradient[j], direct.gradient[j], 1e-13 * direct.gradient_magnitude[j] + 1e-300) << "j " << j;
-          for (Index k = 0; k < 3; ++k) {
-            EXPECT_NEAR(hessian[j * 3 + k], direct.hessian[j * 3 + k],
-                        1e-13 * direct.hessian_magnitude[j * 3 + k] + 1e-300)
-                << "(" << j << ", " << k << ")";
-          }
-        }
+        ExpectMatchesDirect(loglik, gradient, hessian, direct, 1e-13);
       }
     }
   }
@@ -349,15 +350,7 @@ TEST_F(FeatureProblemTest, ZerosByPowerSumsMatchTheObservationKernel) {
           SCOPED_TRACE("placement " + std::to_string(placement) +
                        ", zeros " + std::to_string(zero_fraction) + ", log size " + std::to_string(log_size) +
                        ", x_max " + std::to_string(x_max));
-          EXPECT_NEAR(loglik, direct.loglik, tolerance * direct.loglik_magnitude);
-          for (Index j = 0; j < 2; ++j) {
-            EXPECT_NEAR(gradient[j], direct.gradient[j], tolerance * direct.gradient_magnitude[j] + 1e-300) << "j " << j;
-            for (Index k = 0; k < 2; ++k) {
-              EXPECT_NEAR(hessian[j * 2 + k], direct.hessian[j * 2 + k],
-                          tolerance * direct.hessian_magnitude[j * 2 + k] + 1e-300)
-                  << "(" << j << ", " << k << ")";
-            }
-          }
+          ExpectMatchesDirect(loglik, gradient, hessian, direct, tolerance);
           EXPECT_NEAR(fisher[0], direct.fisher[0], tolerance * std::fabs(direct.fisher[0]));
         }
       }
