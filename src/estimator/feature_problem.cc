@@ -414,15 +414,6 @@ FeatureProblem::FeatureProblem(const ObservationLayout& layout)
     hessian_scratch_.assign(static_cast<std::size_t>(q * (q + 1) / 2 + q_s * (q_s + 1) / 2 + q * q_s), 0.0);
   }
   group_sum_y_.assign(groups, 0.0);
-  // Σ s_i per location group does not depend on the counts: summed once, in
-  // position order.
-  group_sum_s_.assign(groups, 0.0);
-  for (const ObservationLayout::Cell& cell : layout.cells()) {
-    for (Index pos = cell.begin; pos < cell.end; ++pos) {
-      group_sum_s_[static_cast<std::size_t>(cell.location_group)] +=
-          layout.size_factor_at()[static_cast<std::size_t>(pos)];
-    }
-  }
   nonzero_positions_.reserve(n);
   bound_mean_.assign(groups, 0.0);
   bound_matrix_ = Eigen::MatrixXd::Zero(num_location(), num_location());
@@ -532,7 +523,7 @@ void FeatureProblem::SetFeature(const double* y) {
   // PoissonLogLikelihoodBound, per location group Σy and the constant
   // Σ y·o − Σ log y!, log y! from the factorial table or as
   // (y+½)·log y − y + ½·log 2π + st(y) from the count table (Σs is the
-  // layout's: see the constructor).
+  // layout's).
   for (std::vector<double>* list : {&small_y_, &small_size_factor_, &small_offset_, &other_y_, &other_size_factor_,
                                     &other_offset_}) {
     list->clear();
@@ -938,7 +929,7 @@ double FeatureProblem::PoissonLogLikelihoodBound(const double* theta) {
     double alpha = 0.0;
     for (Index j = 0; j < q; ++j) alpha += x(g, j) * theta[j];
     bound_mean_[gs] = std::exp(alpha);
-    const double mass = group_sum_s_[gs] * bound_mean_[gs];
+    const double mass = layout_.location_group_size_factor_sums()[gs] * bound_mean_[gs];
     for (Index j = 0; j < q; ++j) {
       bound_vector_(j) += x(g, j) * (group_sum_y_[gs] - mass);
       for (Index k = 0; k < q; ++k) bound_matrix_(j, k) += mass * x(g, j) * x(g, k);
@@ -962,11 +953,11 @@ double FeatureProblem::PoissonLogLikelihoodBound(const double* theta) {
         double c = 1.0;
         for (Index j = 0; j < q; ++j) c += x(g, j) * bound_vector_(j);
         if (!(c >= 0.0)) return std::numeric_limits<double>::quiet_NaN();
-        v = c * group_sum_s_[gs] * bound_mean_[gs];
+        v = c * layout_.location_group_size_factor_sums()[gs] * bound_mean_[gs];
       } else {
         v = group_sum_y_[gs];
       }
-      if (v > 0.0) bound += v * (std::log(v / group_sum_s_[gs]) - 1.0);
+      if (v > 0.0) bound += v * (std::log(v / layout_.location_group_size_factor_sums()[gs]) - 1.0);
     }
     return bound;
   };

@@ -166,7 +166,7 @@ class FeatureProblem {
 
   // Per location group, for PoissonLogLikelihoodBound: Σy, Σs; and the
   // constant Σ y·o − Σ log y! (computed at SetFeature).
-  std::vector<double> group_sum_y_, group_sum_s_, bound_mean_;
+  std::vector<double> group_sum_y_, bound_mean_;
   double poisson_constant_ = 0.0;
   Eigen::MatrixXd bound_matrix_;
   Eigen::VectorXd bound_vector_;

@@ -28,14 +28,11 @@ Initializer::Initializer(const ObservationLayout& layout, double underdispersed_
   location_rows_ = location_rows;
   scale_solver_ = GroupSolver(scale_rows, layout.scale_group_sizes());
   offset_.resize(static_cast<std::size_t>(n_));
-  location_group_sum_s_ = Eigen::VectorXd::Zero(location_rows.rows());
   const std::vector<Index>& location_group = layout.location_group_of();
   const std::vector<Index>& scale_group = layout.scale_group_of();
   for (Index i = 0; i < n_; ++i) {
     const auto is = static_cast<std::size_t>(i);
-    const auto pos = static_cast<std::size_t>(layout.position_of()[is]);
-    offset_[is] = layout.offset_at()[pos];
-    location_group_sum_s_(location_group[is]) += layout.size_factor_at()[pos];
+    offset_[is] = layout.offset_at()[static_cast<std::size_t>(layout.position_of()[is])];
   }
 
   // Exact only if saturated and, within each location group, one size factor
@@ -75,7 +72,7 @@ bool Initializer::Initialize(const double* y, double* theta_location, double* th
       any_zero_group = true;
       sum_y = 0.1;
     }
-    work->location_log_mean(g) = std::log(sum_y / location_group_sum_s_(g));
+    work->location_log_mean(g) = std::log(sum_y / layout_.location_group_size_factor_sums()[static_cast<std::size_t>(g)]);
   }
   Eigen::Map<Eigen::VectorXd> loc(theta_location, location_solver_.rows());
   loc.noalias() = location_solver_ * work->location_log_mean;

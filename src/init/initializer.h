@@ -66,7 +66,6 @@ class Initializer {
   const ObservationLayout& layout_;
   Index n_ = 0;
   std::vector<double> offset_;  // o_i in original observation order
-  Eigen::VectorXd location_group_sum_s_;
   // θ = solver · (log group means): M⁻¹ when saturated, else (MᵀWM)⁻¹MᵀW.
   Eigen::MatrixXd location_solver_;
   Eigen::MatrixXd location_rows_;  // distinct rows M of X̃ (groups × q)

@@ -119,6 +119,14 @@ ObservationLayout::ObservationLayout(Index n, Index q, Index q_s, const double* 
     }
   }
 
+  location_size_factor_sums_.assign(static_cast<std::size_t>(location_rows_.rows()), 0.0);
+  for (const Cell& cell : cells_) {
+    for (Index pos = cell.begin; pos < cell.end; ++pos) {
+      location_size_factor_sums_[static_cast<std::size_t>(cell.location_group)] +=
+          size_factor_at_[static_cast<std::size_t>(pos)];
+    }
+  }
+
   // The design products of the Hessian's sums (see the header).
   const auto pairs = [](Index k) { return static_cast<std::size_t>(k * (k + 1) / 2); };
   location_products_.reserve(static_cast<std::size_t>(location_rows_.rows()) * pairs(q));

@@ -78,6 +78,9 @@ class ObservationLayout {
   // Offset o_i and size factor s_i = e^{o_i} at each position.
   const std::vector<double>& offset_at() const { return offset_at_; }
   const std::vector<double>& size_factor_at() const { return size_factor_at_; }
+  // Per location group: Σ s_i, summed in position order (the initial means
+  // Σy/Σs and the Poisson bound need it for every feature).
+  const std::vector<double>& location_group_size_factor_sums() const { return location_size_factor_sums_; }
   // Per location group: min_i o_i (for the bound check min_i η_i without a
   // pass over the observations).
   const std::vector<double>& min_offset() const { return min_offset_; }
@@ -109,7 +112,7 @@ class ObservationLayout {
   std::vector<Cell> cells_;
   std::vector<Index> scale_cell_begin_;
   std::vector<Index> observation_at_, position_of_;
-  std::vector<double> offset_at_, size_factor_at_, min_offset_;
+  std::vector<double> offset_at_, size_factor_at_, min_offset_, location_size_factor_sums_;
   bool no_offsets_ = true;
   Eigen::VectorXd scale_constant_direction_;
   std::vector<double> location_products_, scale_products_, cross_products_;
