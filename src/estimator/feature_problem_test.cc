@@ -29,6 +29,22 @@ struct RandomFeature {
   std::vector<double> y, offset, x, z, theta;
 };
 
+// n observations with the location design (1, [i mod period = 0]), i.e. two
+// location groups, and an intercept-only scale; counts, offsets and θ are
+// the caller's.
+RandomFeature TwoGroupFeature(Index n, Index period) {
+  RandomFeature f;
+  f.n = n;
+  f.q = 2;
+  f.q_scale = 1;
+  for (Index i = 0; i < n; ++i) {
+    f.x.push_back(1.0);
+    f.x.push_back(static_cast<double>(i % period == 0));
+    f.z.push_back(1.0);
+  }
+  return f;
+}
+
 // `grouped`: factor-like designs (few distinct rows); otherwise the location
 // design has numeric covariates (every row distinct).
 RandomFeature MakeFeature(unsigned seed, Index n, Index q, Index q_scale, bool grouped = false) {
@@ -223,14 +239,8 @@ TEST_F(FeatureProblemTest, EveryEvaluationRouteMatchesTheObservationKernel) {
   // NbObservationTerms route with μ_i = e^{o_i + α_g}.
   for (double log_mean : {-710.0, -14.0, -6.0, -3.0, -0.5, 0.0, 1.5, 4.0, 9.0}) {
     for (double log_size : {-9.0, -2.0, 0.0, 1.0, 3.0, 8.0, 18.0, 25.0}) {
-      RandomFeature f;
-      f.n = n;
-      f.q = 2;
-      f.q_scale = 1;
+      RandomFeature f = TwoGroupFeature(n, 3);
       for (Index i = 0; i < n; ++i) {
-        f.x.push_back(1.0);
-        f.x.push_back(static_cast<double>(i % 3 == 0));  // two location groups
-        f.z.push_back(1.0);
         f.offset.push_back(std::log(0.2 + 3.0 * uniform(rng)));  // size factors 0.2 … 3.2
         const double mu = std::exp(f.offset.back() + log_mean);
         const double u = uniform(rng);
@@ -265,14 +275,8 @@ TEST_F(FeatureProblemTest, LargeCountsInPairsMatchTheObservationKernel) {
   for (double log_mean : {4.0, 6.0, 8.5, 12.0}) {
     for (double log_size : {-2.0, 0.0, 2.0, 5.0, 9.0, 18.0, 30.0}) {
       for (double spread : {0.02, 0.3, 3.0}) {  // counts within ~2%, 30%, or far from μ
-        RandomFeature f;
-        f.n = n;
-        f.q = 2;
-        f.q_scale = 1;
+        RandomFeature f = TwoGroupFeature(n, 4);  // location groups of 12 and 35 observations
         for (Index i = 0; i < n; ++i) {
-          f.x.push_back(1.0);
-          f.x.push_back(static_cast<double>(i % 4 == 0));  // two location groups: 12 and 35 observations
-          f.z.push_back(1.0);
           f.offset.push_back(std::log(0.5 + uniform(rng)));
           const double mu = std::exp(f.offset.back() + log_mean + (i % 4 == 0 ? 0.3 : 0.0));
           double y = std::max(33.0, std::round(mu * std::exp(spread * normal(rng))));
