@@ -24,6 +24,7 @@ Action AddSimulateCommand(CLI::App& app);
 Action AddFitCommand(CLI::App& app);
 Action AddTestCommand(CLI::App& app);
 Action AddDesignCommand(CLI::App& app);
+Action AddDeCommand(CLI::App& app);
 
 }  // namespace nbglm::cli
 

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   actions.push_back(nbglm::cli::AddFitCommand(app));
   actions.push_back(nbglm::cli::AddTestCommand(app));
   actions.push_back(nbglm::cli::AddDesignCommand(app));
+  actions.push_back(nbglm::cli::AddDeCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -1,0 +1,107 @@
+#include "de/dispersion_trend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace nbglm::de {
+
+double WeightedMedian(std::vector<std::pair<double, double>>* items) {
+  auto& v = *items;
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double total = 0.0;
+  for (const auto& item : v) total += item.second;
+  const double half = 0.5 * total;
+  // Quickselect on the values, carrying weights: O(window) per median.
+  std::size_t lo = 0, hi = v.size();
+  double below = 0.0;  // weight of the values left of lo
+  while (hi - lo > 1) {
+    const double pivot = v[lo + (hi - lo) / 2].first;
+    const auto mid1 = std::partition(v.begin() + static_cast<std::ptrdiff_t>(lo), v.begin() + static_cast<std::ptrdiff_t>(hi),
+                                     [pivot](const auto& item) { return item.first < pivot; });
+    const auto mid2 = std::partition(mid1, v.begin() + static_cast<std::ptrdiff_t>(hi),
+                                     [pivot](const auto& item) { return item.first == pivot; });
+    double left = 0.0, equal = 0.0;
+    for (auto it = v.begin() + static_cast<std::ptrdiff_t>(lo); it != mid1; ++it) left += it->second;
+    for (auto it = mid1; it != mid2; ++it) equal += it->second;
+    const std::size_t i1 = static_cast<std::size_t>(mid1 - v.begin());
+    const std::size_t i2 = static_cast<std::size_t>(mid2 - v.begin());
+    if (below + left >= half && i1 > lo) {
+      hi = i1;
+    } else if (below + left + equal >= half || i2 == hi) {
+      if (below + left + equal == half && i2 < hi) {
+        // Exactly half below and at the pivot: the mean with the next value.
+        double next = std::numeric_limits<double>::infinity();
+        for (std::size_t k = i2; k < v.size(); ++k) next = std::min(next, v[k].first);
+        return 0.5 * (pivot + next);
+      }
+      return pivot;
+    } else {
+      below += left + equal;
+      lo = i2;
+    }
+  }
+  if (below + v[lo].second == half && lo + 1 < v.size()) {
+    double next = std::numeric_limits<double>::infinity();
+    for (std::size_t k = lo + 1; k < v.size(); ++k) next = std::min(next, v[k].first);
+    return 0.5 * (v[lo].first + next);
+  }
+  return v[lo].first;
+}
+
+namespace {
+
+// dnorm(seq(−3, 3, length.out = count)).
+std::vector<double> GaussianWeights(Index count) {
+  std::vector<double> weights(static_cast<std::size_t>(count));
+  for (Index k = 0; k < count; ++k) {
+    const double x = count == 1 ? -3.0 : -3.0 + 6.0 * static_cast<double>(k) / static_cast<double>(count - 1);
+    weights[static_cast<std::size_t>(k)] = std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI);
+  }
+  return weights;
+}
+
+}  // namespace
+
+std::vector<double> LocalMedianFit(const std::vector<double>& x, const std::vector<double>& y, Index npoints) {
+  const Index count = static_cast<Index>(x.size());
+  std::vector<double> fit(x.size(), std::numeric_limits<double>::quiet_NaN());
+  if (count == 0) return fit;
+  npoints = std::clamp<Index>(npoints, 1, count);
+  std::vector<Index> order(x.size());
+  std::iota(order.begin(), order.end(), Index{0});
+  std::stable_sort(order.begin(), order.end(), [&x](Index a, Index b) { return x[static_cast<std::size_t>(a)] < x[static_cast<std::size_t>(b)]; });
+  const Index half = npoints / 2;
+  const Index start = half, end = count - 1 - half;  // 0-based centres of full windows
+  std::vector<std::pair<double, double>> items;
+  if (end < start) {
+    const std::vector<double> weights = GaussianWeights(count);
+    for (Index k = 0; k < count; ++k) items.emplace_back(y[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])], weights[static_cast<std::size_t>(k)]);
+    const double median = WeightedMedian(&items);
+    std::fill(fit.begin(), fit.end(), median);
+    return fit;
+  }
+  const std::vector<double> weights = GaussianWeights(2 * half + 1);
+  std::vector<double> sorted_fit(x.size());
+  items.reserve(static_cast<std::size_t>(2 * half + 1));
+  for (Index centre = start; centre <= end; ++centre) {
+    items.clear();
+    for (Index k = -half; k <= half; ++k) {
+      items.emplace_back(y[static_cast<std::size_t>(order[static_cast<std::size_t>(centre + k)])], weights[static_cast<std::size_t>(k + half)]);
+    }
+    sorted_fit[static_cast<std::size_t>(centre)] = WeightedMedian(&items);
+  }
+  for (Index k = 0; k < start; ++k) sorted_fit[static_cast<std::size_t>(k)] = sorted_fit[static_cast<std::size_t>(start)];
+  for (Index k = end + 1; k < count; ++k) sorted_fit[static_cast<std::size_t>(k)] = sorted_fit[static_cast<std::size_t>(end)];
+  for (Index k = 0; k < count; ++k) fit[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])] = sorted_fit[static_cast<std::size_t>(k)];
+  return fit;
+}
+
+Index DefaultTrendPoints(Index count) {
+  // floor(max(0.1·count, 100)): glmGamPoi passes 0.1·count and halves it with floor.
+  const Index points = std::max<Index>(static_cast<Index>(std::floor(0.1 * static_cast<double>(count))), 100);
+  return std::min(points, count);
+}
+
+}  // namespace nbglm::de
