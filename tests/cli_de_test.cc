@@ -121,5 +121,55 @@ TEST(CliDeTest, BadInputFailsWithOneLineAndNoOutput) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CliDeTest, PseudobulkThenDePerCluster) {
+  const std::string dir = testing::MakeTempDir("pb");
+  const std::string kang = kShared + "/kang_muscat";
+  const auto pb = RunCli("pseudobulk --counts " + kang + " --samples " + kang +
+                         "/cells.tsv --by sample_id,cluster_id --out " + dir + "/pb");
+  ASSERT_EQ(pb.exit_status, 0) << pb.err;
+  EXPECT_NE(pb.err.find("1556 cells in 20 groups"), std::string::npos) << pb.err;
+  EXPECT_NE(pb.err.find("left out: total_counts"), std::string::npos) << pb.err;
+  const TextTable samples = ReadTextTable(dir + "/pb/samples.tsv");
+  EXPECT_EQ(samples.header, std::vector<std::string>({"sample", "cluster_id", "sample_id", "group_id", "donor", "n_cells"}));
+  ASSERT_EQ(samples.rows.size(), 20u);
+  EXPECT_EQ(samples.rows[0], std::vector<std::string>({"ctrl101_B cells", "B cells", "ctrl101", "ctrl", "101", "100"}));
+  // DE within one cluster: 4 pseudobulk samples, donors paired.
+  const auto de = RunCli("de --counts " + dir + "/pb/counts.tsv --samples " + dir +
+                         "/pb/samples.tsv --subset 'cluster_id=CD14+ Monocytes' --loc '~ donor + group_id' "
+                         "--coef group_idstim --out " + dir + "/cd14.tsv");
+  ASSERT_EQ(de.exit_status, 0) << de.err;
+  const TextTable table = ReadTextTable(dir + "/cd14.tsv");
+  EXPECT_EQ(table.rows.size(), 1267u);
+  std::size_t significant = 0, tested = 0;
+  for (const auto& fields : table.rows) {
+    tested += fields[8] != "NaN" ? 1 : 0;
+    significant += fields[9] != "NaN" && std::stod(fields[9]) < 0.1 ? 1 : 0;
+    if (fields[0] == "ISG15") {  // interferon-stimulated: up in stim
+      EXPECT_GT(std::stod(fields[3]), 2.0);
+      EXPECT_LT(std::stod(fields[9]), 1e-3);
+    }
+  }
+  EXPECT_GT(tested, 1000u);
+  EXPECT_GT(significant, 100u);
+  // Bad groupings and subsets: exit 2, one line, nothing written.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"pseudobulk --counts " + kang + " --samples " + kang + "/cells.tsv --by donor,batch --out " + dir + "/bad",
+       "'batch': unknown column"},
+      {"pseudobulk --counts " + kang + " --samples " + kang + "/cells.tsv --by donor,,x --out " + dir + "/bad",
+       "an empty column name"},
+      {"de --counts " + dir + "/pb/counts.tsv --samples " + dir + "/pb/samples.tsv --subset cluster_id=none " +
+           "--loc '~ group_id' --coef group_idstim --out " + dir + "/bad.tsv",
+       "selects no row"},
+  };
+  for (const auto& [args, message] : cases) {
+    const auto run = RunCli(args);
+    EXPECT_EQ(run.exit_status, 2) << args;
+    EXPECT_NE(run.err.find(message), std::string::npos) << run.err;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/bad")) << args;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/bad.tsv")) << args;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace nbglm

@@ -25,6 +25,7 @@ Action AddFitCommand(CLI::App& app);
 Action AddTestCommand(CLI::App& app);
 Action AddDesignCommand(CLI::App& app);
 Action AddDeCommand(CLI::App& app);
+Action AddPseudobulkCommand(CLI::App& app);
 
 }  // namespace nbglm::cli
 

@@ -85,6 +85,8 @@ Action AddDeCommand(CLI::App& app) {
   command->add_option("--reduced-loc", options->reduced_loc, "test against a reduced location formula, e.g. \"~ type\"");
   command->add_option("--reduced-loc-design", options->reduced_loc_design, "test against a reduced location design TSV")
       ->check(CLI::ExistingFile);
+  command->add_option("--subset", options->model.subset,
+                      "COLUMN=VALUE: only the sample-sheet rows with this value, e.g. cluster_id=B (repeatable)");
   command->add_option("--method", options->method, "ql (default: quasi-likelihood F) | wald | lrt");
   command->add_option("--dispersion", options->dispersion, "shrunk (default: empirical Bayes) | mle (per feature, exact)");
   command->add_option("--filter", options->filter, "expr (default: edgeR's filterByExpr rule) | none");
@@ -117,7 +119,14 @@ Action AddDeCommand(CLI::App& app) {
     NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
     const CountReader reader(options->counts);
     const std::string counts_what = "--counts " + options->counts;
-    AlignObservations(reader.observation_names(), counts_what, options->model.ObservationSource(), &model);
+    const bool subset = !options->model.subset.empty();
+    if (subset && !options->model.loc_design.empty()) {
+      throw InputError("--subset", options->model.subset.front(), "selects rows of a sample sheet: use --loc, not --loc-design");
+    }
+    // With --subset the observations are the selected rows; the counts' other columns are left out.
+    std::vector<std::string> observations = reader.observation_names();
+    if (subset) observations = model.location.design.observation_names;
+    AlignObservations(observations, counts_what, options->model.ObservationSource(), &model);
     DeHypothesis hypothesis;
     if (!options->coef.empty()) {
       hypothesis = DeHypothesis::Coefficient(model, options->coef);
@@ -134,13 +143,14 @@ Action AddDeCommand(CLI::App& app) {
         throw InputError("--reduced-loc", reduced.loc_formula, "a formula needs --samples");
       }
       NbGlmModel null_model = reduced.Build(/*require_identifiable=*/true);
-      AlignObservations(reader.observation_names(), counts_what, reduced.ObservationSource(), &null_model);
+      AlignObservations(observations, counts_what, reduced.ObservationSource(), &null_model);
       hypothesis = DeHypothesis::Reduced(null_model.location, "reduced model " + (options->reduced_loc.empty()
                                                                                      ? options->reduced_loc_design
                                                                                      : "\"" + options->reduced_loc + "\""));
     }
 
-    const CountMatrix counts = reader.Read(0, reader.num_features());
+    const CountMatrix counts = subset ? SelectCountColumns(reader.Read(0, reader.num_features()), observations)
+                                      : reader.Read(0, reader.num_features());
     std::string size_factor_method = options->size_factors;
     if (size_factor_method == "auto") {
       // Median of ratios needs a feature with no zero; single-cell-like data
@@ -153,10 +163,16 @@ Action AddDeCommand(CLI::App& app) {
       }
       size_factor_method = some_positive ? "ratio" : "poscounts";
     }
+    const bool computed =
+        size_factor_method == "ratio" || size_factor_method == "poscounts" || size_factor_method == "total";
+    if (subset && !computed) {
+      throw InputError("--size-factors", size_factor_method,
+                       "with --subset, size factors are computed on the selected observations: auto, ratio, "
+                       "poscounts or total");
+    }
     const Vector size_factors =
-        size_factor_method == "ratio" || size_factor_method == "poscounts" || size_factor_method == "total"
-            ? ComputeSizeFactors(counts, size_factor_method)
-            : ResolveSizeFactors(size_factor_method, options->model.samples, reader, std::int64_t{1} << 40, model);
+        computed ? ComputeSizeFactors(counts, size_factor_method)
+                 : ResolveSizeFactors(size_factor_method, options->model.samples, reader, std::int64_t{1} << 40, model);
     const DeResult result = DifferentialExpression(counts, model, size_factors, hypothesis, de_options);
     WriteFileAtomically(options->out, result.ToTsv());
     if (!options->quiet) std::cerr << result.BriefReport() << "; size factors " << size_factor_method << "\n";

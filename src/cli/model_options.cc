@@ -1,5 +1,6 @@
 #include "cli/model_options.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -72,7 +73,33 @@ void ModelOptions::Register(CLI::App& command) {
 
 SampleTable ModelOptions::ReadSamples() const {
   if (samples.empty()) throw InputError("--samples", "missing", "a sample sheet is needed here");
-  return ReadSampleTable(samples);
+  if (subset.empty()) return ReadSampleTable(samples);
+  TextTable table = ReadTextTable(samples);
+  for (const std::string& spec : subset) {
+    const std::size_t equals = spec.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw InputError("--subset", spec, "must be COLUMN=VALUE");
+    }
+    const std::string column = spec.substr(0, equals);
+    const std::string value = spec.substr(equals + 1);
+    const auto found = std::find(table.header.begin() + 1, table.header.end(), column);
+    if (table.header.empty() || found == table.header.end()) {
+      throw InputError("--subset", spec, "'" + column + "' is not a column of " + samples);
+    }
+    const std::size_t c = static_cast<std::size_t>(found - table.header.begin());
+    TextTable kept = table;
+    kept.rows.clear();
+    kept.line_numbers.clear();
+    for (std::size_t r = 0; r < table.rows.size(); ++r) {
+      if (table.rows[r][c] == value) {
+        kept.rows.push_back(table.rows[r]);
+        kept.line_numbers.push_back(table.line_numbers[r]);
+      }
+    }
+    if (kept.rows.empty()) throw InputError("--subset", spec, "selects no row of " + samples);
+    table = std::move(kept);
+  }
+  return MakeSampleTable(table);
 }
 
 NbGlmModel ModelOptions::Build(bool require_identifiable) const {
@@ -108,7 +135,7 @@ NbGlmModel ModelOptions::Build(bool require_identifiable) const {
                                scale_design,  scale_formula,      scale_constraints, scale_nested};
 
   std::optional<SampleTable> sheet;
-  if (!samples.empty()) sheet = ReadSampleTable(samples);
+  if (!samples.empty()) sheet = ReadSamples();
   // A design file fixes the observation order; the sheet follows it, so that
   // formula designs and nesting levels line up with the file's rows.
   std::optional<Design> loc_file, scale_file;

@@ -25,6 +25,10 @@ struct ModelOptions {
   std::vector<std::string> scale_nested;
   std::string samples;                   // --samples S.tsv
   std::vector<std::string> reference_levels;  // --ref FACTOR=LEVEL …
+  // --subset COLUMN=VALUE …: only the sheet's rows with these values (all
+  // must hold), typed after the selection so that levels without rows
+  // vanish. Registered by the commands that support it (de).
+  std::vector<std::string> subset;
   // How messages name the model options: "--" gives --loc, --loc-design, …;
   // `nbglm test` uses "--reduced-" for the reduced model it builds.
   std::string option_prefix = "--";
@@ -43,7 +47,9 @@ struct ModelOptions {
   std::string ObservationSource() const {
     return !loc_design.empty() ? option_prefix + "loc-design " + loc_design : "--samples " + samples;
   }
-  // The sample sheet (--samples), typed; throws InputError when absent.
+  // The sample sheet (--samples), its --subset rows, typed; throws
+  // InputError when absent, or for a subset naming an unknown column or
+  // selecting no row.
   SampleTable ReadSamples() const;
 };
 

@@ -222,6 +222,10 @@ struct FeatureState {
   bool ok = false;
 };
 
+// Statuses whose fits are maxima (at_bound: a group of zeros, a valid
+// deviance limit).
+bool Trusted(const std::string& status) { return status == "converged" || status == "at_bound"; }
+
 double UpperNormalTwoSided(double z) {
   static const boost::math::normal standard;
   return 2.0 * boost::math::cdf(boost::math::complement(standard, std::abs(z)));
@@ -514,7 +518,8 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
         const std::size_t f = static_cast<std::size_t>(order[kk]);
         result.status[f] = state[kk].ok ? fit_status[kk] : "numerical_failure";
         result.dispersion[f] = trend[kk];
-        if (std::isnan(s2[kk])) continue;
+        // No p-value from a fit that did not converge: not a number we believe.
+        if (std::isnan(s2[kk]) || !Trusted(result.status[f])) continue;
         const double s2_post = prior.posterior_variance[kk];
         const double lr = std::max(0.0, deviance_null[kk] - deviance_full[kk]);
         result.statistic[f] = lr / df_test / s2_post;
@@ -545,7 +550,7 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
         const std::size_t f = static_cast<std::size_t>(order[kk]);
         result.status[f] = state[kk].ok ? fit_status[kk] : "numerical_failure";
         result.dispersion[f] = phi_post[kk];
-        if (std::isnan(phi_post[kk]) || std::isnan(deviance_full[kk])) continue;
+        if (std::isnan(phi_post[kk]) || std::isnan(deviance_full[kk]) || !Trusted(result.status[f])) continue;
         result.estimate[f] = estimate[kk];
         result.se[f] = std::sqrt(variance[kk]);
         if (options.method == DeMethod::kWald) {

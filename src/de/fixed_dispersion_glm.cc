@@ -65,6 +65,15 @@ FixedDispersionOutcome FixedDispersionGlm::Fit(const double* y, const double* of
     theta_.noalias() = design_.ls_map * z_;
   }
   double deviance = Deviance(y, offset, overdispersion, theta_, &mu_);
+  // D is a sum of terms of size ~y·|log(y/μ)| that cancel to D: its
+  // rounding error is ~1e-16·Σy·(…), far above 1e-14·D when the fit is
+  // near saturated (D → 0). A step is accepted when it does not raise D
+  // beyond that noise, and the stopping rule measures the decrement
+  // against D + n (each observation contributes O(1) at a good fit).
+  double total = 0.0;
+  for (Index i = 0; i < n; ++i) total += y[i];
+  const double noise = 1e-12 * (total + static_cast<double>(n));
+  const double scale = static_cast<double>(n);
   double lambda = 0.0;
   for (int iteration = 0; iteration < options.max_iterations && std::isfinite(deviance); ++iteration) {
     outcome.iterations = iteration + 1;
@@ -95,14 +104,14 @@ FixedDispersionOutcome FixedDispersionGlm::Fit(const double* y, const double* of
       if (lambda == 0.0) {
         // Stopping rule: the decrease of D a full Newton step predicts.
         const double decrement = score_.dot(step_);
-        if (decrement <= options.tolerance * (deviance + 1.0)) {
+        if (decrement <= options.tolerance * (deviance + scale)) {
           outcome.converged = true;
           break;
         }
       }
       trial_ = theta_ + step_;
       const double trial_deviance = Deviance(y, offset, overdispersion, trial_, &trial_mu_);
-      if (std::isfinite(trial_deviance) && trial_deviance <= deviance) {
+      if (std::isfinite(trial_deviance) && trial_deviance <= deviance + noise) {
         theta_.swap(trial_);
         mu_.swap(trial_mu_);
         deviance = trial_deviance;

@@ -9,8 +9,9 @@
 //   D(θ) = 2 Σ_i [y log(y/μ) − (y + 1/φ) log((1 + φy)/(1 + φμ))]   (φ > 0)
 //   D(θ) = 2 Σ_i [y log(y/μ) − (y − μ)]                            (φ = 0)
 // by Fisher scoring with Levenberg damping (a step that does not lower D is
-// damped until it does). Stopping rule: the Newton decrement UᵀI⁻¹U — the
-// decrease of D a full step predicts — is at most tolerance·(D + 1).
+// damped until it does, beyond its rounding noise). Stopping rule: the
+// Newton decrement UᵀI⁻¹U — the decrease of D a full step predicts — is at
+// most tolerance·(D + n).
 //
 // A group of zero counts drives its μ → 0 (the coefficient to −∞): each
 // scoring step then lowers that μ by e⁻¹ and the deviance converges to its

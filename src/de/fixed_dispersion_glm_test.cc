@@ -58,14 +58,14 @@ TEST(FixedDispersionGlmTest, FitIsAStationaryPointWithTheSmallestDeviance) {
     ASSERT_TRUE(outcome.converged);
     EXPECT_FALSE(outcome.at_bound);
     // Score zero: Σ (y − μ)/(1 + φμ) per column, to a tiny fraction of a
-    // standard error (the stopping rule bounds UᵀI⁻¹U by 1e-14·(D + 1)).
+    // standard error (the stopping rule bounds UᵀI⁻¹U by 1e-14·(D + n)).
     Eigen::Vector2d score(0.0, 0.0);
     for (Index i = 0; i < n; ++i) {
       const double r = (y[i] - glm.mu()(i)) / (1.0 + phi * glm.mu()(i));
       score(0) += r;
       score(1) += r * design.x(i, 1);
     }
-    EXPECT_LE(score.dot(glm.information().ldlt().solve(score)), 1e-13 * (outcome.deviance + 1.0));
+    EXPECT_LE(score.dot(glm.information().ldlt().solve(score)), 1e-13 * (outcome.deviance + n));
     EXPECT_LT(std::abs(score(1)) / std::sqrt(glm.information()(1, 1)), 1e-5);
     // Any perturbation raises the deviance.
     for (double d0 : {-1e-4, 1e-4}) {
