@@ -14,9 +14,12 @@
 #ifndef NBGLM_SRC_DE_COX_REID_H_
 #define NBGLM_SRC_DE_COX_REID_H_
 
+#include <vector>
+
 #include <Eigen/Dense>
 
 #include "de/fixed_dispersion_glm.h"
+#include "estimator/small_cholesky.h"
 #include "nbglm/types.h"
 
 namespace nbglm::de {
@@ -56,8 +59,18 @@ class CoxReidDispersion {
                           const CoxReidOptions& options = {}, bool adjust = true);
 
  private:
+  // The per-observation constants of a feature: μ, log y, st(y).
+  void Prepare(const double* y, const double* eta);
+  // APL at ζ for the prepared feature (the special functions of r computed
+  // once, shared by every observation).
+  double Evaluate(double zeta, double* d1, double* d2, bool adjust);
+
   const GlmDesign& design_;
+  const double* y_ = nullptr;
+  const double* eta_ = nullptr;
+  std::vector<double> mu_, log_y_, stirling_y_, w_, w1_, w2_, packed_, packed1_, packed2_;
   Eigen::MatrixXd a_, a1_, a2_, inverse_, product_;
+  SmallCholesky cholesky_;
   Eigen::LDLT<Eigen::MatrixXd> solver_;
 };
 

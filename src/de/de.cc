@@ -389,8 +389,7 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
     const de::GlmDesign null_design(reduced.reduced_design);
     std::vector<FeatureState> state(static_cast<std::size_t>(count));
 
-    // Pass 1: Cox–Reid dispersions at the fitted means (two rounds of
-    // location fit and dispersion, from a moments start).
+    // Pass 1: Cox–Reid dispersions at the means fitted at a moments start.
     de::ParallelFor(count, options.num_threads, [&]() {
       return [&, glm = std::make_shared<de::FixedDispersionGlm>(full_design),
               cox_reid = std::make_shared<de::CoxReidDispersion>(full_design),
@@ -412,17 +411,16 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
         double phi = m > 0.0 ? (variance - m * inv) / (m * m) : 0.0;
         if (!(phi > 1e-3)) phi = 1e-3;
         s.theta.assign(static_cast<std::size_t>(q), 0.0);
-        bool warm = false;
-        for (int round = 0; round < 2; ++round) {
-          const de::FixedDispersionOutcome fit = glm->Fit(y.data(), offset.data(), phi, s.theta.data(), warm);
-          warm = true;
-          if (fit.failed) return;
-          for (Index i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = std::log(glm->mu()(i));
-          if (round == 0) s.mean_mu = glm->mu().mean();
-          const de::CoxReidOutcome cr = cox_reid->Maximize(y.data(), eta.data(), phi > 0.0 ? phi : 1e-3);
-          if (!cr.converged) return;
-          phi = cr.overdispersion;
-        }
+        // One round, as glmGamPoi: the location at φ₀, the Cox–Reid φ at
+        // those means (a second round moves p-values away from glmGamPoi's
+        // and costs half the pass; docs/de.md).
+        const de::FixedDispersionOutcome fit = glm->Fit(y.data(), offset.data(), phi, s.theta.data(), false);
+        if (fit.failed) return;
+        for (Index i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = std::log(glm->mu()(i));
+        s.mean_mu = glm->mu().mean();
+        const de::CoxReidOutcome cr = cox_reid->Maximize(y.data(), eta.data(), phi);
+        if (!cr.converged) return;
+        phi = cr.overdispersion;
         s.dispersion_cr = phi;
         s.ok = std::isfinite(phi) && std::isfinite(s.mean_mu);
       };

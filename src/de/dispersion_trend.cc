@@ -83,14 +83,47 @@ std::vector<double> LocalMedianFit(const std::vector<double>& x, const std::vect
     return fit;
   }
   const std::vector<double> weights = GaussianWeights(2 * half + 1);
+  double total = 0.0;
+  for (double w : weights) total += w;
+  const double half_total = 0.5 * total;
   std::vector<double> sorted_fit(x.size());
-  items.reserve(static_cast<std::size_t>(2 * half + 1));
+  // The window's values kept sorted (value, then rank): moving the window
+  // by one removes one entry and inserts one (a short memmove), and the
+  // weighted median is a scan accumulating each entry's weight by its rank
+  // in the window — O(window) per point without copying or partitioning.
+  using Entry = std::pair<double, Index>;
+  const auto y_at = [&](Index rank) { return y[static_cast<std::size_t>(order[static_cast<std::size_t>(rank)])]; };
+  std::vector<Entry> window;
+  window.reserve(static_cast<std::size_t>(2 * half + 1));
+  for (Index rank = 0; rank <= 2 * half; ++rank) window.emplace_back(y_at(rank), rank);
+  std::sort(window.begin(), window.end());
   for (Index centre = start; centre <= end; ++centre) {
-    items.clear();
-    for (Index k = -half; k <= half; ++k) {
-      items.emplace_back(y[static_cast<std::size_t>(order[static_cast<std::size_t>(centre + k)])], weights[static_cast<std::size_t>(k + half)]);
+    const Index first = centre - half;
+    if (centre > start) {
+      const Entry leaving(y_at(first - 1), first - 1);
+      window.erase(std::lower_bound(window.begin(), window.end(), leaving));
+      const Entry entering(y_at(centre + half), centre + half);
+      window.insert(std::lower_bound(window.begin(), window.end(), entering), entering);
     }
-    sorted_fit[static_cast<std::size_t>(centre)] = WeightedMedian(&items);
+    double cumulative = 0.0;
+    double median = window.back().first;
+    for (std::size_t k = 0; k < window.size(); ++k) {
+      cumulative += weights[static_cast<std::size_t>(window[k].second - first)];
+      if (cumulative >= half_total) {
+        median = window[k].first;
+        // Exactly half at this value: the mean with the next larger one.
+        if (cumulative == half_total) {
+          for (std::size_t j = k + 1; j < window.size(); ++j) {
+            if (window[j].first > median) {
+              median = 0.5 * (median + window[j].first);
+              break;
+            }
+          }
+        }
+        break;
+      }
+    }
+    sorted_fit[static_cast<std::size_t>(centre)] = median;
   }
   for (Index k = 0; k < start; ++k) sorted_fit[static_cast<std::size_t>(k)] = sorted_fit[static_cast<std::size_t>(start)];
   for (Index k = end + 1; k < count; ++k) sorted_fit[static_cast<std::size_t>(k)] = sorted_fit[static_cast<std::size_t>(end)];

@@ -23,6 +23,35 @@ double UnitDeviance(double y, double mu, double overdispersion) {
 GlmDesign::GlmDesign(RowMatrix reduced_design) : x(std::move(reduced_design)) {
   const Eigen::MatrixXd gram = x.transpose() * x;
   ls_map = gram.ldlt().solve(Eigen::MatrixXd(x.transpose()));
+  const Index m = packed_size();
+  outer.assign(static_cast<std::size_t>(n() * m), 0.0);
+  for (Index i = 0; i < n(); ++i) {
+    Index k = 0;
+    for (Index a = 0; a < q(); ++a) {
+      for (Index b = a; b < q(); ++b) outer[static_cast<std::size_t>(i * m + k++)] = x(i, a) * x(i, b);
+    }
+  }
+}
+
+void GlmDesign::WeightedGram(const double* w, double* out) const {
+  const Index m = packed_size();
+  for (Index k = 0; k < m; ++k) out[k] = 0.0;
+  for (Index i = 0; i < n(); ++i) {
+    const double* row = outer.data() + i * m;
+    const double wi = w[i];
+    for (Index k = 0; k < m; ++k) out[k] += wi * row[k];
+  }
+}
+
+void GlmDesign::Unpack(const double* packed, Eigen::MatrixXd* full) const {
+  Index k = 0;
+  for (Index a = 0; a < q(); ++a) {
+    for (Index b = a; b < q(); ++b) {
+      (*full)(a, b) = packed[k];
+      (*full)(b, a) = packed[k];
+      ++k;
+    }
+  }
 }
 
 FixedDispersionGlm::FixedDispersionGlm(const GlmDesign& design)
@@ -34,8 +63,11 @@ FixedDispersionGlm::FixedDispersionGlm(const GlmDesign& design)
       mu_(design.n()),
       trial_mu_(design.n()),
       z_(design.n()),
+      weight_(design.n()),
+      packed_(static_cast<std::size_t>(design.packed_size())),
       information_(design.q(), design.q()),
       damped_(design.q(), design.q()),
+      cholesky_(design.q()),
       solver_(design.q()),
       eigen_(design.q()),
       null_vectors_(design.q(), design.q()) {}
@@ -80,24 +112,19 @@ FixedDispersionOutcome FixedDispersionGlm::Fit(const double* y, const double* of
     // Score and Fisher information of ℓ in θ (eq. (5) of docs/model.md at a
     // fixed size r = 1/φ): U = X̃ᵀ (y − μ)/(1 + φμ), I = X̃ᵀ diag(μ/(1 + φμ)) X̃.
     score_.setZero();
-    information_.setZero();
     for (Index i = 0; i < n; ++i) {
       const double denominator = 1.0 + overdispersion * mu_(i);
-      const double weight = mu_(i) / denominator;
-      const auto row = design_.x.row(i);
-      score_.noalias() += ((y[i] - mu_(i)) / denominator) * row.transpose();
-      information_.noalias() += weight * row.transpose() * row;
+      weight_(i) = mu_(i) / denominator;
+      const double residual = (y[i] - mu_(i)) / denominator;
+      for (Index j = 0; j < q; ++j) score_(j) += residual * design_.x(i, j);
     }
+    design_.WeightedGram(weight_.data(), packed_.data());
+    design_.Unpack(packed_.data(), &information_);
     bool accepted = false;
     for (int attempt = 0; attempt < 30; ++attempt) {
       damped_ = information_;
       if (lambda > 0.0) damped_.diagonal() *= 1.0 + lambda;
-      // A tiny ridge keeps a direction of vanishing information (a group of
-      // zeros) solvable; it changes no step elsewhere.
-      damped_.diagonal().array() += 1e-300;
-      solver_.compute(damped_);
-      step_ = solver_.solve(score_);
-      if (!step_.allFinite()) {
+      if (!SolveStep()) {
         lambda = std::max(lambda * 10.0, 1e-6);
         continue;
       }
@@ -129,12 +156,9 @@ FixedDispersionOutcome FixedDispersionGlm::Fit(const double* y, const double* of
     }
   }
   // Information at the final θ (for standard errors).
-  information_.setZero();
-  for (Index i = 0; i < n; ++i) {
-    const double weight = mu_(i) / (1.0 + overdispersion * mu_(i));
-    const auto row = design_.x.row(i);
-    information_.noalias() += weight * row.transpose() * row;
-  }
+  for (Index i = 0; i < n; ++i) weight_(i) = mu_(i) / (1.0 + overdispersion * mu_(i));
+  design_.WeightedGram(weight_.data(), packed_.data());
+  design_.Unpack(packed_.data(), &information_);
   outcome.deviance = deviance;
   outcome.failed = !std::isfinite(deviance) || !theta_.allFinite();
   // A diverging direction: only possible when some μ_i is tiny against the
@@ -154,6 +178,19 @@ FixedDispersionOutcome FixedDispersionGlm::Fit(const double* y, const double* of
   outcome.at_bound = null_directions_ > 0;
   for (Index j = 0; j < q; ++j) theta[j] = theta_(j);
   return outcome;
+}
+
+bool FixedDispersionGlm::SolveStep() {
+  if (cholesky_.Compute(damped_)) {
+    cholesky_.Solve(score_.data(), step_.data());
+    if (step_.allFinite()) return true;
+  }
+  // Numerically singular (a direction of vanishing information, a group of
+  // zeros): the pivoting LDLᵀ with a tiny ridge still gives the step.
+  damped_.diagonal().array() += 1e-300;
+  solver_.compute(damped_);
+  step_ = solver_.solve(score_);
+  return step_.allFinite();
 }
 
 bool FixedDispersionGlm::Estimable(const Eigen::VectorXd& contrast) const {

@@ -22,8 +22,11 @@
 #ifndef NBGLM_SRC_DE_FIXED_DISPERSION_GLM_H_
 #define NBGLM_SRC_DE_FIXED_DISPERSION_GLM_H_
 
+#include <vector>
+
 #include <Eigen/Dense>
 
+#include "estimator/small_cholesky.h"
 #include "nbglm/types.h"
 
 namespace nbglm::de {
@@ -33,14 +36,22 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 // Unit deviance of one count, stable for φ → 0 (log1p forms) and y = 0.
 double UnitDeviance(double y, double mu, double overdispersion);
 
-// The design of a fit and what every feature shares: X̃ (n × q) and the
-// least-squares map (X̃ᵀX̃)⁻¹X̃ᵀ of the starting values.
+// The design of a fit and what every feature shares: X̃ (n × q), the
+// least-squares map (X̃ᵀX̃)⁻¹X̃ᵀ of the starting values, and each row's outer
+// product x̃_i x̃_iᵀ packed (upper triangle, row by row), so that a weighted
+// Gram matrix Σ w_i x̃_i x̃_iᵀ is one pass of multiply-adds.
 struct GlmDesign {
   explicit GlmDesign(RowMatrix reduced_design);
   RowMatrix x;              // n × q
   Eigen::MatrixXd ls_map;   // q × n
+  std::vector<double> outer;  // n × packed_size()
   Index n() const { return x.rows(); }
   Index q() const { return x.cols(); }
+  Index packed_size() const { return q() * (q() + 1) / 2; }
+  // out (packed) = Σ_i w_i x̃_i x̃_iᵀ.
+  void WeightedGram(const double* w, double* out) const;
+  // The packed upper triangle into a full symmetric q × q matrix.
+  void Unpack(const double* packed, Eigen::MatrixXd* full) const;
 };
 
 struct FixedDispersionOptions {
@@ -81,9 +92,15 @@ class FixedDispersionGlm {
   double Deviance(const double* y, const double* offset, double overdispersion, const Eigen::VectorXd& theta,
                   Eigen::VectorXd* mu) const;
 
+  // step_ = (damped_)⁻¹ score_: the small Cholesky, Eigen's pivoting LDLᵀ
+  // when the matrix is numerically singular (a direction of zeros).
+  bool SolveStep();
+
   const GlmDesign& design_;
-  Eigen::VectorXd theta_, trial_, step_, score_, mu_, trial_mu_, z_;
+  Eigen::VectorXd theta_, trial_, step_, score_, mu_, trial_mu_, z_, weight_;
+  std::vector<double> packed_;
   Eigen::MatrixXd information_, damped_;
+  SmallCholesky cholesky_;
   Eigen::LDLT<Eigen::MatrixXd> solver_;
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen_;
   Eigen::MatrixXd null_vectors_;  // the first null_directions_ columns

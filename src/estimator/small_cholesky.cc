@@ -62,6 +62,12 @@ void SmallCholesky::InverseDiagonal(double* out) const {
   }
 }
 
+double SmallCholesky::LogDeterminant() const {
+  double sum = 0.0;
+  for (Index j = 0; j < n_; ++j) sum -= std::log(inverse_diagonal_[static_cast<std::size_t>(j)]);
+  return 2.0 * sum;
+}
+
 void SmallCholesky::Inverse(Eigen::Ref<Eigen::MatrixXd> out) const {
   for (Index j = 0; j < n_; ++j) {
     for (Index i = 0; i < n_; ++i) out(i, j) = i == j ? 1.0 : 0.0;

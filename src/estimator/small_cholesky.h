@@ -34,6 +34,8 @@ class SmallCholesky {
   void Solve(const double* b, double* x) const;
   // (A⁻¹)_jj = ‖L⁻¹e_j‖², j < size(): the variances of J⁻¹ without forming it.
   void InverseDiagonal(double* out) const;
+  // log det A = 2·Σ log L_jj for the last successful Compute.
+  double LogDeterminant() const;
   // A⁻¹ into the top-left size() × size() block of `out` (symmetric).
   void Inverse(Eigen::Ref<Eigen::MatrixXd> out) const;
 

@@ -25,6 +25,16 @@ Eigen::MatrixXd RandomSpd(Index n, double condition, std::mt19937_64* rng) {
   return 0.5 * (a + a.transpose());
 }
 
+TEST(SmallCholeskyTest, LogDeterminantAgreesWithEigen) {
+  std::mt19937_64 rng(3);
+  for (Index n : {1, 3, 7}) {
+    const Eigen::MatrixXd a = RandomSpd(n, 1e6, &rng);
+    SmallCholesky cholesky(8);
+    ASSERT_TRUE(cholesky.Compute(a));
+    EXPECT_NEAR(cholesky.LogDeterminant(), std::log(a.determinant()), 1e-9 * (1.0 + std::abs(std::log(a.determinant()))));
+  }
+}
+
 TEST(SmallCholeskyTest, AgreesWithEigenLltOnSolvesInversesAndVariances) {
   std::mt19937_64 rng(7);
   SmallCholesky cholesky(12);
