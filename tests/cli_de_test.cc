@@ -121,6 +121,32 @@ TEST(CliDeTest, BadInputFailsWithOneLineAndNoOutput) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CliDeTest, FitWithCoxReidScaleThenWaldTest) {
+  const std::string dir = testing::MakeTempDir("crfit");
+  const std::string pasilla = "--counts " + kShared + "/pasilla/counts.tsv --samples " + kShared +
+                              "/pasilla/samples.tsv --loc '~ type + condition' --ref condition=untreated ";
+  const auto fit = RunCli("fit " + pasilla + "--size-factors ratio --scale-estimate cox-reid --quiet --out " + dir + "/fit");
+  ASSERT_EQ(fit.exit_status, 0) << fit.err;
+  const TextTable stats = ReadTextTable(dir + "/fit/feature_stats.tsv");
+  for (const auto& fields : stats.rows) EXPECT_NE(fields[2], "max_iterations") << fields[0];
+  const auto wald = RunCli("test --fit " + dir + "/fit --coef conditiontreated --out " + dir + "/wald.tsv");
+  ASSERT_EQ(wald.exit_status, 0) << wald.err;
+  EXPECT_EQ(ReadTextTable(dir + "/wald.tsv").rows.size(), 14599u);
+  // Two Cox–Reid fits have no likelihood ratio: refused with the way out.
+  const auto lrt = RunCli("test --fit " + dir + "/fit --reduced-loc '~ type' --out " + dir + "/lrt.tsv");
+  EXPECT_EQ(lrt.exit_status, 2);
+  EXPECT_NE(lrt.err.find("a likelihood-ratio test needs maximum-likelihood fits"), std::string::npos) << lrt.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/lrt.tsv"));
+  const auto scale = RunCli("fit " + pasilla + "--scale '~ condition' --scale-estimate cox-reid --out " + dir + "/bad");
+  EXPECT_EQ(scale.exit_status, 2);
+  EXPECT_NE(scale.err.find("needs an intercept-only scale model"), std::string::npos) << scale.err;
+  const auto unknown = RunCli("fit " + pasilla + "--scale-estimate reml --out " + dir + "/bad");
+  EXPECT_EQ(unknown.exit_status, 2);
+  EXPECT_NE(unknown.err.find("--scale-estimate: reml: must be mle or cox-reid"), std::string::npos) << unknown.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bad"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliDeTest, PseudobulkThenDePerCluster) {
   const std::string dir = testing::MakeTempDir("pb");
   const std::string kang = kShared + "/kang_muscat";

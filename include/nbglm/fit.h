@@ -122,6 +122,21 @@ std::string FormatFitReport(Index features, Algorithm algorithm, int threads, do
 FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
               const FitOptions& options);
 
+// The fit with the NB size estimated by the Cox–Reid adjusted profile
+// likelihood instead of plain maximum likelihood (docs/de.md "Cox–Reid"):
+// less biased with few observations per feature. Needs an intercept-only
+// scale model (one size per feature; InputError otherwise). Per feature the
+// location at fixed r and the Cox–Reid r at those means are alternated to
+// their fixed point (|Δ log r| ≤ 1e-8; at most options.max_iterations
+// rounds, else status max_iterations). Results as Fit's: the location and
+// its covariance at the estimated r (Fisher information, eq. (5)), the
+// scale log r with the standard error of the adjusted likelihood's
+// curvature, the log-likelihood ℓ at the estimate; the Poisson limit and
+// groups of zeros as in Fit (status at_bound, +Inf / NaN). `algorithm` is
+// reported as given but not used; thread count and feature range as Fit.
+FitResult FitCoxReid(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
+                     const FitOptions& options);
+
 }  // namespace nbglm
 
 #endif  // NBGLM_FIT_H_

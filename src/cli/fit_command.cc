@@ -67,6 +67,7 @@ Action AddFitCommand(CLI::App& app) {
   struct Options {
     ModelOptions model;
     std::string counts, size_factors, algorithm = ToString(FitOptions().algorithm), out, features;
+    std::string scale_estimate = "mle";
     int threads = 0;
     FitOptions defaults;
     double function_tolerance = defaults.function_tolerance;
@@ -84,6 +85,8 @@ Action AddFitCommand(CLI::App& app) {
   command->add_option("--size-factors", options->size_factors,
                       "TSV (observation, size_factor), a numeric column of --samples, or ratio|poscounts|total");
   command->add_option("--algorithm", options->algorithm, "newton (default) | irls | ceres");
+  command->add_option("--scale-estimate", options->scale_estimate,
+                      "mle (default: maximum likelihood) | cox-reid (adjusted profile likelihood; intercept-only scale)");
   CLI::Option* threads = command->add_option("--threads", options->threads, "threads (default: all cores)");
   command->add_option("--function-tolerance", options->function_tolerance,
                       "stop when the relative log-likelihood change is below this (default 1e-12)");
@@ -99,6 +102,10 @@ Action AddFitCommand(CLI::App& app) {
     if (!command->parsed()) return -1;
     FitOptions fit_options;
     fit_options.algorithm = ParseAlgorithm(options->algorithm);
+    if (options->scale_estimate != "mle" && options->scale_estimate != "cox-reid") {
+      throw InputError("--scale-estimate", options->scale_estimate, "must be mle or cox-reid");
+    }
+    const bool cox_reid = options->scale_estimate == "cox-reid";
     if (threads->count() > 0 && options->threads < 1) {
       throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (omit it for all cores)");
     }
@@ -156,7 +163,8 @@ Action AddFitCommand(CLI::App& app) {
       chunk_options.feature_begin = 0;
       chunk_options.feature_end = -1;
       chunk_options.progress = [&progress, fitted, total](Index done, Index) { progress.Update(fitted + done, total); };
-      FitResult result = Fit(counts, model, size_factors, chunk_options);
+      FitResult result = cox_reid ? FitCoxReid(counts, model, size_factors, chunk_options)
+                                  : Fit(counts, model, size_factors, chunk_options);
       result.feature_begin = chunk_begin;
       writer.Append(result);
       fitted += result.num_features();
@@ -171,6 +179,7 @@ Action AddFitCommand(CLI::App& app) {
     info.inputs.emplace_back(kInputSizeFactors,
                              size_factors.size() > 0 ? AbsolutePath(options->out + "/size_factors.tsv") : "");
     info.inputs.emplace_back(kInputAlgorithm, ToString(fit_options.algorithm));
+    info.inputs.emplace_back(kInputScaleEstimate, options->scale_estimate);
     info.inputs.emplace_back(kInputFeatures, options->features);
     if (size_factors.size() > 0) {
       info.files.emplace_back("size_factors.tsv",

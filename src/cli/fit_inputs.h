@@ -35,6 +35,7 @@ inline constexpr const char* kInputReferenceLevels = "ref";       // --ref FACTO
 // computed), so a refit uses the very same factors.
 inline constexpr const char* kInputSizeFactors = "size_factors";
 inline constexpr const char* kInputAlgorithm = "algorithm";
+inline constexpr const char* kInputScaleEstimate = "scale_estimate";  // "mle" (or absent) | "cox-reid"
 inline constexpr const char* kInputFeatures = "features";  // --features BEGIN:END, or ""
 
 // `path` made absolute (so the record survives a change of directory); ""

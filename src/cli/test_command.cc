@@ -215,6 +215,13 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
     throw InputError(summary, "no \"inputs\" with counts and a location model",
                      "a likelihood-ratio test refits on the fit's inputs; refit with this nbglm version");
   }
+  if (info.Input(kInputScaleEstimate) == "cox-reid") {
+    // Each model's own Cox–Reid r is not its likelihood's maximiser: the
+    // difference of the two log-likelihoods is no likelihood ratio.
+    throw InputError(summary, "scale_estimate cox-reid",
+                     "a likelihood-ratio test needs maximum-likelihood fits: refit with --scale-estimate mle, or test "
+                     "with nbglm de --reduced-loc (both models at the same dispersions)");
+  }
   const ModelOptions full_options = ModelOptionsFromInputs(info);
   const ModelOptions reduced_options = ReducedModelOptionsFrom(full_options, reduced);
 

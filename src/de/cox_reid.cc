@@ -140,7 +140,14 @@ CoxReidOutcome CoxReidDispersion::Maximize(const double* y, const double* eta, d
     if (!std::isfinite(g)) break;
     if (g > 0.0) lo = zeta; else hi = zeta;
     double next = h < 0.0 && std::isfinite(h) ? zeta - g / h : std::numeric_limits<double>::quiet_NaN();
-    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (!(next > lo && next < hi)) {
+      // Not a usable Newton step (not concave here, or leaving the
+      // bracket): a step of at most kMaxStep uphill, or the bracket's
+      // midpoint when that is nearer (the bracket is then small).
+      constexpr double kMaxStep = 2.0;
+      const double uphill = g > 0.0 ? std::min(zeta + kMaxStep, hi) : std::max(zeta - kMaxStep, lo);
+      next = uphill > lo && uphill < hi ? uphill : 0.5 * (lo + hi);
+    }
     const double change = std::abs(next - zeta);
     zeta = next;
     if (change <= options.tolerance || hi - lo <= options.tolerance) {

@@ -109,12 +109,16 @@ FixedDispersionOutcome FixedDispersionGlm::Fit(const double* y, const double* of
   double lambda = 0.0;
   for (int iteration = 0; iteration < options.max_iterations && std::isfinite(deviance); ++iteration) {
     outcome.iterations = iteration + 1;
-    // Score and Fisher information of ℓ in θ (eq. (5) of docs/model.md at a
-    // fixed size r = 1/φ): U = X̃ᵀ (y − μ)/(1 + φμ), I = X̃ᵀ diag(μ/(1 + φμ)) X̃.
+    // Score and observed information of ℓ in θ (eq. (5) of docs/model.md at
+    // a fixed size r = 1/φ): U = X̃ᵀ (y − μ)/(1 + φμ) and
+    // J = X̃ᵀ diag(μ(1 + φy)/(1 + φμ)²) X̃ — positive for every y ≥ 0, so D is
+    // convex in θ and Newton converges quadratically. (Fisher scoring,
+    // weights μ/(1 + φμ), crawls when φ is large: its steps overshoot and are
+    // damped every time.)
     score_.setZero();
     for (Index i = 0; i < n; ++i) {
       const double denominator = 1.0 + overdispersion * mu_(i);
-      weight_(i) = mu_(i) / denominator;
+      weight_(i) = mu_(i) * (1.0 + overdispersion * y[i]) / (denominator * denominator);
       const double residual = (y[i] - mu_(i)) / denominator;
       for (Index j = 0; j < q; ++j) score_(j) += residual * design_.x(i, j);
     }
@@ -155,7 +159,7 @@ FixedDispersionOutcome FixedDispersionGlm::Fit(const double* y, const double* of
       break;
     }
   }
-  // Information at the final θ (for standard errors).
+  // Fisher information at the final θ (for standard errors).
   for (Index i = 0; i < n; ++i) weight_(i) = mu_(i) / (1.0 + overdispersion * mu_(i));
   design_.WeightedGram(weight_.data(), packed_.data());
   design_.Unpack(packed_.data(), &information_);

@@ -8,16 +8,17 @@
 // construction), i.e. minimises the deviance
 //   D(θ) = 2 Σ_i [y log(y/μ) − (y + 1/φ) log((1 + φy)/(1 + φμ))]   (φ > 0)
 //   D(θ) = 2 Σ_i [y log(y/μ) − (y − μ)]                            (φ = 0)
-// by Fisher scoring with Levenberg damping (a step that does not lower D is
-// damped until it does, beyond its rounding noise). Stopping rule: the
+// by Newton's method on the observed information (D is convex in θ) with
+// Levenberg damping (a step that does not lower D is damped until it does,
+// beyond its rounding noise). Stopping rule: the
 // Newton decrement UᵀI⁻¹U — the decrease of D a full step predicts — is at
 // most tolerance·(D + n).
 //
 // A group of zero counts drives its μ → 0 (the coefficient to −∞): each
-// scoring step then lowers that μ by e⁻¹ and the deviance converges to its
+// Newton step then lowers that μ by ~e⁻¹ and the deviance converges to its
 // finite limit, so the deviance (what the tests use) is accurate while the
-// coefficient is not an estimate: `at_bound` is set when the information
-// has a direction of vanishing eigenvalue (≤ kNullEigenvalue of the largest),
+// coefficient is not an estimate: `at_bound` is set when the Fisher
+// information has a direction of vanishing eigenvalue (≤ kNullEigenvalue of the largest),
 // and Estimable() tells which contrasts load on it (callers report NaN).
 #ifndef NBGLM_SRC_DE_FIXED_DISPERSION_GLM_H_
 #define NBGLM_SRC_DE_FIXED_DISPERSION_GLM_H_
