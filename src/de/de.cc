@@ -219,6 +219,7 @@ struct FeatureState {
   std::vector<double> theta;  // full model, reduced parameters
   double mean_mu = kNaN;      // mean fitted mean (the trend's covariate)
   double dispersion_cr = kNaN;
+  bool location_bound = false;  // a group of zeros in the first fit
   bool ok = false;
 };
 
@@ -418,6 +419,7 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
         if (fit.failed) return;
         for (Index i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = std::log(glm->mu()(i));
         s.mean_mu = glm->mu().mean();
+        s.location_bound = fit.at_bound;
         const de::CoxReidOutcome cr = cox_reid->Maximize(y.data(), eta.data(), phi);
         if (!cr.converged) return;
         phi = cr.overdispersion;
@@ -426,24 +428,26 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
       };
     });
 
-    // The trend over the features whose estimate exists.
-    std::vector<double> trend_x, trend_y;
-    std::vector<Index> trend_index;
+    // The trend over the features whose estimate exists and whose location
+    // is not at a bound (docs/de.md "Trend"); those at a bound take the trend
+    // at their mean.
+    std::vector<double> trend_x(static_cast<std::size_t>(count), kNaN), trend_y(static_cast<std::size_t>(count), kNaN);
+    std::vector<bool> trend_used(static_cast<std::size_t>(count), false);
+    std::size_t used = 0;
     for (Index k = 0; k < count; ++k) {
-      const FeatureState& s = state[static_cast<std::size_t>(k)];
+      const std::size_t kk = static_cast<std::size_t>(k);
+      const FeatureState& s = state[kk];
       if (!s.ok) continue;
-      trend_x.push_back(s.mean_mu);
-      trend_y.push_back(s.dispersion_cr);
-      trend_index.push_back(k);
+      trend_x[kk] = s.mean_mu;
+      trend_y[kk] = s.dispersion_cr;
+      trend_used[kk] = !s.location_bound;
+      used += trend_used[kk] ? 1 : 0;
     }
-    if (trend_x.size() < 2) {
-      throw InputError("--dispersion shrunk", std::to_string(trend_x.size()) + " features with a dispersion estimate",
+    if (used < 2) {
+      throw InputError("--dispersion shrunk", std::to_string(used) + " features with a dispersion estimate",
                        "shrinkage needs at least 2");
     }
-    const std::vector<double> trend_values =
-        de::LocalMedianFit(trend_x, trend_y, de::DefaultTrendPoints(static_cast<Index>(trend_x.size())));
-    std::vector<double> trend(static_cast<std::size_t>(count), kNaN);
-    for (std::size_t t = 0; t < trend_index.size(); ++t) trend[static_cast<std::size_t>(trend_index[t])] = trend_values[t];
+    const std::vector<double> trend = de::DispersionTrend(trend_x, trend_y, trend_used);
 
     // Pass 2: full and null model at the trended dispersion.
     std::vector<double> deviance_full(static_cast<std::size_t>(count), kNaN);

@@ -131,6 +131,38 @@ std::vector<double> LocalMedianFit(const std::vector<double>& x, const std::vect
   return fit;
 }
 
+std::vector<double> DispersionTrend(const std::vector<double>& x, const std::vector<double>& y,
+                                    const std::vector<bool>& used) {
+  std::vector<double> trend(x.size(), std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> used_x, used_y;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    if (!used[k]) continue;
+    used_x.push_back(x[k]);
+    used_y.push_back(y[k]);
+  }
+  if (used_x.empty()) return trend;
+  const std::vector<double> fit = LocalMedianFit(used_x, used_y, DefaultTrendPoints(static_cast<Index>(used_x.size())));
+  // The used points sorted by x, for the nearest-neighbour lookup.
+  std::vector<std::size_t> order(used_x.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&used_x](std::size_t a, std::size_t b) { return used_x[a] < used_x[b]; });
+  std::vector<double> sorted_x(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) sorted_x[k] = used_x[order[k]];
+  std::size_t next_used = 0;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    if (used[k]) {
+      trend[k] = fit[next_used++];
+      continue;
+    }
+    if (!std::isfinite(x[k])) continue;
+    const std::size_t above = static_cast<std::size_t>(std::lower_bound(sorted_x.begin(), sorted_x.end(), x[k]) - sorted_x.begin());
+    std::size_t nearest = above;
+    if (above == sorted_x.size() || (above > 0 && x[k] - sorted_x[above - 1] <= sorted_x[above] - x[k])) nearest = above - 1;
+    trend[k] = fit[order[nearest]];
+  }
+  return trend;
+}
+
 Index DefaultTrendPoints(Index count) {
   // floor(max(0.1·count, 100)): glmGamPoi passes 0.1·count and halves it with floor.
   const Index points = std::max<Index>(static_cast<Index>(std::floor(0.1 * static_cast<double>(count))), 100);

@@ -28,6 +28,16 @@ double WeightedMedian(std::vector<std::pair<double, double>>* items);
 // by index (a stable sort). x and y of equal length; returns that length.
 std::vector<double> LocalMedianFit(const std::vector<double>& x, const std::vector<double>& y, Index npoints);
 
+// The trend of the DE pipeline: LocalMedianFit over the points with
+// used[k] (npoints DefaultTrendPoints of their number), and for every other
+// point with a finite x the value of the nearest used point in x (the lower
+// one on a tie). Points whose estimate is not trusted for the trend — a
+// location at a bound, where a group of zeros leaves fewer effective
+// observations — thus get a trend without shaping it. Fewer than 1 used
+// point: all NaN.
+std::vector<double> DispersionTrend(const std::vector<double>& x, const std::vector<double>& y,
+                                    const std::vector<bool>& used);
+
 // npoints of glmGamPoi's glm_gp: max(0.1·count, 100), at most count.
 Index DefaultTrendPoints(Index count);
 

@@ -38,6 +38,42 @@ TEST(DispersionTrendTest, LocalMedianFitEqualsGlmGamPoi) {
   }
 }
 
+TEST(DispersionTrendTest, UnusedPointsTakeTheNearestUsedValueWithoutShapingTheTrend) {
+  std::vector<double> x, y;
+  std::vector<bool> used;
+  for (int k = 0; k < 300; ++k) {
+    x.push_back(k);
+    y.push_back(0.01 * (k % 7) + 0.001 * k);
+    used.push_back(k % 10 != 3);
+  }
+  const std::vector<double> a = DispersionTrend(x, y, used);
+  for (std::size_t k = 0; k < y.size(); ++k) {
+    if (!used[k]) y[k] = 100.0;  // an at_bound feature's wild estimate
+  }
+  const std::vector<double> b = DispersionTrend(x, y, used);
+  EXPECT_EQ(a, b);
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    if (!used[k]) {
+      EXPECT_EQ(a[k], a[k - 1]) << k;  // nearest used: x − 1 (tie with x + 1 goes lower)
+    }
+  }
+  // Only the used points enter the local median fit.
+  std::vector<double> ux, uy;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    if (used[k]) {
+      ux.push_back(x[k]);
+      uy.push_back(y[k]);
+    }
+  }
+  const std::vector<double> direct = LocalMedianFit(ux, uy, DefaultTrendPoints(static_cast<Index>(ux.size())));
+  for (std::size_t k = 0, u = 0; k < x.size(); ++k) {
+    if (used[k]) {
+      EXPECT_EQ(a[k], direct[u++]);
+    }
+  }
+  EXPECT_TRUE(std::isnan(DispersionTrend({1.0}, {0.5}, {false})[0]));
+}
+
 TEST(DispersionTrendTest, EdgeCases) {
   EXPECT_TRUE(LocalMedianFit({}, {}, 10).empty());
   EXPECT_EQ(LocalMedianFit({1.0}, {0.3}, 10), std::vector<double>({0.3}));
