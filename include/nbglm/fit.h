@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nbglm/counts.h"
+#include "nbglm/error.h"
 #include "nbglm/model.h"
 #include "nbglm/types.h"
 
@@ -72,10 +73,20 @@ struct FitOptions {
   Index feature_end = -1;
 
   // Called from the fitting threads with the number of features done so far
-  // (for progress bars); must be thread-safe. May be empty.
+  // (for progress bars); must be thread-safe. May be empty. An exception it
+  // throws stops the fit and reaches the caller of Fit (below).
   std::function<void(Index done, Index total)> progress;
+  // Polled from the fitting threads between chunks of features; returning
+  // true stops the fit, and Fit throws FitCancelled. Must be thread-safe.
+  // May be empty.
+  std::function<bool()> cancel;
 
   // Returns true when valid; else sets *error to "option: value: rule".
+  // Rejects what the fit cannot honour: non-finite or non-positive
+  // tolerances, max_iterations outside [1, 1e8] (the ceres estimator runs
+  // 5× as many steps in an int), min_mean outside (0, 1), min_size below
+  // 1e-100, max_size not above min_size or above 1e100 (far inside the
+  // Poisson limit r = e^500 that the fit reports beyond max_size).
   bool IsValid(std::string* error) const;
 };
 
@@ -115,10 +126,20 @@ struct FitResult {
 std::string FormatFitReport(Index features, Algorithm algorithm, int threads, double wall_seconds,
                             const std::vector<Index>& status_counts, std::size_t chunks = 1);
 
+// Thrown by Fit when FitOptions::cancel asked it to stop.
+class FitCancelled : public Error {
+ public:
+  FitCancelled() : Error("fit cancelled") {}
+};
+
 // Fits every feature in the options' range. `size_factors` (length n, > 0)
 // enter as offsets o_i = log s_i (eq. 1) everywhere, initialisation included;
 // empty means all 1. Throws InputError for caller mistakes (shape mismatch,
-// invalid options, bad size factors) before any fitting starts.
+// invalid options, bad size factors) before any fitting starts. An exception
+// in a fitting thread (e.g. std::bad_alloc, or one from the progress
+// callback) stops the other threads at their next chunk and is rethrown here
+// after all have joined; a cancelled fit throws FitCancelled. No exception
+// escapes a thread.
 FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
               const FitOptions& options);
 

@@ -246,6 +246,8 @@ FitResult FitCoxReid(const CountMatrix& counts, const NbGlmModel& model, const V
   std::atomic<Index> done{0};
   de::ParallelFor(count, threads, [&]() {
     return [&, state = std::make_shared<CoxReidState>(design)](Index row) {
+      // Cancellation as in Fit: the exception stops every thread (ParallelFor).
+      if (options.cancel && options.cancel()) throw FitCancelled();
       FitCoxReidFeature(counts, model, offset, options, cr_options, begin, row, state.get(), &result);
       // An exception from the callback reaches the caller (ParallelFor).
       const Index finished = done.fetch_add(1) + 1;

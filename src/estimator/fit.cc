@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -52,17 +54,35 @@ Algorithm ParseAlgorithm(const std::string& name) {
   throw InputError("--algorithm", name, "must be irls, newton or ceres");
 }
 
+namespace {
+constexpr int kMaxIterationsLimit = 100000000;
+constexpr double kMinSizeLimit = 1e-100;
+constexpr double kMaxSizeLimit = 1e100;
+}  // namespace
+
 bool FitOptions::IsValid(std::string* error) const {
   auto fail = [error](const std::string& option, double value, const std::string& rule) {
     *error = option + ": " + FormatDouble(value) + ": " + rule;
     return false;
   };
-  if (!(function_tolerance > 0.0)) return fail("function_tolerance", function_tolerance, "must be > 0");
-  if (!(gradient_tolerance > 0.0)) return fail("gradient_tolerance", gradient_tolerance, "must be > 0");
-  if (max_iterations < 1) return fail("max_iterations", max_iterations, "must be >= 1");
-  if (!(min_mean > 0.0)) return fail("min_mean", min_mean, "must be > 0");
-  if (!(min_size > 0.0)) return fail("min_size", min_size, "must be > 0");
-  if (!(max_size > min_size)) return fail("max_size", max_size, "must be > min_size");
+  if (!(function_tolerance > 0.0) || !std::isfinite(function_tolerance)) {
+    return fail("function_tolerance", function_tolerance, "must be finite and > 0");
+  }
+  if (!(gradient_tolerance > 0.0) || !std::isfinite(gradient_tolerance)) {
+    return fail("gradient_tolerance", gradient_tolerance, "must be finite and > 0");
+  }
+  // The ceres estimator runs up to 5·max_iterations line-search steps (an int).
+  if (max_iterations < 1 || max_iterations > kMaxIterationsLimit) {
+    return fail("max_iterations", max_iterations, "must be in [1, " + std::to_string(kMaxIterationsLimit) + "]");
+  }
+  if (!(min_mean > 0.0) || !(min_mean < 1.0)) return fail("min_mean", min_mean, "must be in (0, 1)");
+  // The bounds on r must stay far inside the Poisson limit r = e^500
+  // (kPoissonLimitLogSize) and the range of doubles: the fit steps to 2·max_size
+  // and compares log r with log max_size.
+  if (!(min_size >= kMinSizeLimit)) return fail("min_size", min_size, "must be >= 1e-100");
+  if (!(max_size > min_size) || !(max_size <= kMaxSizeLimit)) {
+    return fail("max_size", max_size, "must be > min_size and <= 1e100");
+  }
   if (num_threads < 0) return fail("threads", num_threads, "must be >= 0 (0 = all cores)");
   if (feature_begin < 0) return fail("feature_begin", static_cast<double>(feature_begin), "must be >= 0");
   if (feature_end >= 0 && feature_end < feature_begin) {
@@ -384,17 +404,35 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
   std::atomic<Index> next{0};
   std::atomic<Index> done{0};
   constexpr Index kChunk = 16;
+  // The first exception of any thread (or the cancellation) stops the others
+  // at their next chunk; it is rethrown on this thread after the joins.
+  std::atomic<bool> stop{false};
+  std::atomic<bool> cancelled{false};
+  std::exception_ptr thread_error;
+  std::mutex error_mutex;
   auto worker = [&]() {
-    ThreadState state(model, layout, initializer);
-    for (;;) {
-      const Index first = next.fetch_add(kChunk);
-      if (first >= count) break;
-      const Index last = std::min(first + kChunk, count);
-      for (Index row = first; row < last; ++row) {
-        FitOneFeature(counts, begin + row, row, model, initializer, options, &state, &result);
+    try {
+      ThreadState state(model, layout, initializer);
+      for (;;) {
+        if (stop.load()) return;
+        if (options.cancel && options.cancel()) {
+          cancelled.store(true);
+          stop.store(true);
+          return;
+        }
+        const Index first = next.fetch_add(kChunk);
+        if (first >= count) break;
+        const Index last = std::min(first + kChunk, count);
+        for (Index row = first; row < last; ++row) {
+          FitOneFeature(counts, begin + row, row, model, initializer, options, &state, &result);
+        }
+        const Index finished = done.fetch_add(last - first) + (last - first);
+        if (options.progress) options.progress(finished, count);
       }
-      const Index finished = done.fetch_add(last - first) + (last - first);
-      if (options.progress) options.progress(finished, count);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!thread_error) thread_error = std::current_exception();
+      stop.store(true);
     }
   };
   if (threads == 1) {
@@ -404,6 +442,8 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
     for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
     for (std::thread& thread : pool) thread.join();
   }
+  if (thread_error) std::rethrow_exception(thread_error);
+  if (cancelled.load()) throw FitCancelled();
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

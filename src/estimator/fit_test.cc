@@ -1,0 +1,93 @@
+// The parallel loop's contract: no exception escapes a fitting thread, a
+// cancelled fit returns control (FitCancelled), results independent of the
+// thread count.
+#include "nbglm/fit.h"
+
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <new>
+#include <random>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+namespace nbglm {
+namespace {
+
+struct Problem {
+  CountMatrix counts;
+  NbGlmModel model;
+};
+
+Problem RandomProblem(Index features, Index n) {
+  std::mt19937_64 rng(5);
+  std::poisson_distribution<int> poisson(6.0);
+  Matrix y = Matrix::from_shape({static_cast<std::size_t>(features), static_cast<std::size_t>(n)});
+  for (double& v : y) v = poisson(rng);
+  const Design intercept = InterceptDesign(DefaultObservationNames(n));
+  const LinearPredictor predictor = MakeLinearPredictor(intercept, ConstraintBasis::Identity({"(Intercept)"}), "m");
+  return {CountMatrix::FromDense(y), MakeModel(predictor, predictor)};
+}
+
+TEST(FitLoopTest, ExceptionsFromAnyThreadReachTheCaller) {
+  const Problem problem = RandomProblem(400, 10);
+  for (int threads : {1, 2, 4}) {
+    FitOptions options;
+    options.num_threads = threads;
+    options.progress = [](Index done, Index) {
+      if (done >= 64) throw std::runtime_error("progress callback failed");
+    };
+    EXPECT_THROW(Fit(problem.counts, problem.model, Vector(), options), std::runtime_error) << threads;
+    // An allocation failure inside a worker, injected through the callback
+    // (which runs on the worker threads).
+    options.progress = [](Index done, Index) {
+      if (done >= 32) throw std::bad_alloc();
+    };
+    EXPECT_THROW(Fit(problem.counts, problem.model, Vector(), options), std::bad_alloc) << threads;
+  }
+}
+
+TEST(FitLoopTest, CancellationStopsTheFit) {
+  const Problem problem = RandomProblem(2000, 10);
+  std::atomic<Index> polls{0};
+  FitOptions options;
+  options.num_threads = 2;
+  options.cancel = [&polls]() { return polls.fetch_add(1) >= 5; };
+  EXPECT_THROW(Fit(problem.counts, problem.model, Vector(), options), FitCancelled);
+  // Never cancelled: the fit completes, equal to one without the hook.
+  options.cancel = []() { return false; };
+  const FitResult with_hook = Fit(problem.counts, problem.model, Vector(), options);
+  options.cancel = nullptr;
+  options.num_threads = 1;
+  const FitResult plain = Fit(problem.counts, problem.model, Vector(), options);
+  ASSERT_EQ(with_hook.num_features(), 2000);
+  for (std::size_t f = 0; f < 2000; ++f) EXPECT_EQ(with_hook.loglik[f], plain.loglik[f]);
+}
+
+TEST(FitLoopTest, OptionsTheFitCannotHonourAreRefused) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<std::function<void(FitOptions*)>, std::string>> cases = {
+      {[](FitOptions* o) { o->max_size = inf; }, "max_size: Inf: must be > min_size and <= 1e100"},
+      {[](FitOptions* o) { o->max_size = 1e200; }, "max_size"},
+      {[](FitOptions* o) { o->min_size = 0.0; }, "min_size: 0: must be >= 1e-100"},
+      {[](FitOptions* o) { o->max_iterations = 2000000000; }, "max_iterations: 2e+09: must be in [1, 100000000]"},
+      {[](FitOptions* o) { o->max_iterations = 0; }, "max_iterations"},
+      {[](FitOptions* o) { o->function_tolerance = inf; }, "function_tolerance"},
+      {[](FitOptions* o) { o->gradient_tolerance = std::nan(""); }, "gradient_tolerance"},
+      {[](FitOptions* o) { o->min_mean = 2.0; }, "min_mean"},
+  };
+  for (const auto& [change, message] : cases) {
+    FitOptions options;
+    change(&options);
+    std::string error;
+    EXPECT_FALSE(options.IsValid(&error)) << message;
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+  }
+  std::string error;
+  EXPECT_TRUE(FitOptions().IsValid(&error)) << error;
+}
+
+}  // namespace
+}  // namespace nbglm
