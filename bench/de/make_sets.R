@@ -40,6 +40,16 @@ add <- function(part, set, size, rep, dir, r_formula, test_var, ref_level, test_
     nbglm_formula, nbglm_extra, filter)
 }
 peers3 <- "edgeR_QL,glmGamPoi,DESeq2"
+# Splits whose design is rank-deficient (the tested label confounded with a covariate) are not
+# fitted by any tool; they are listed in WORK/skipped.tsv and counted in the tables.
+skipped <- list()
+skip_if_confounded <- function(part, set, size, rep, sheet, r_formula) {
+  X <- model.matrix(as.formula(r_formula), sheet)
+  if (qr(X)$rank == ncol(X)) return(FALSE)
+  skipped[[length(skipped) + 1]] <<- data.frame(part, set, size, rep,
+    reason = sprintf("design %s rank-deficient (rank %d of %d columns)", r_formula, qr(X)$rank, ncol(X)))
+  TRUE
+}
 
 ## (a) mock nulls: random A/B splits within one strain of bottomly ------------------------------
 bot <- read_counts(file.path(data_dir, "bottomly", "counts.tsv"))
@@ -57,6 +67,18 @@ for (strain in strains) {
       write_sheet(data.frame(sample = pick, group = rep(c("A", "B"), each = n)), dir)
       add("a", paste("bottomly", strain), sprintf("%d vs %d", n, n), k, dir, "~ group",
           "group", "A", "B", peers3, "~ group")
+      # (a-batch) the same split with the sequencing batch in the design, experiment_number as
+      # text ("E4") so that every tool reads it as a factor; skipped where group and batch are
+      # confounded.
+      sheet <- data.frame(sample = pick, experiment_number = paste0("E", bot_s$experiment_number[match(pick, bot_s$sample)]),
+                          group = rep(c("A", "B"), each = n))
+      set_b <- paste0("bottomly ", strain, ", batch in design")
+      if (!skip_if_confounded("a_batch", set_b, sprintf("%d vs %d", n, n), k, sheet, "~ experiment_number + group")) {
+        write_counts(bot[, pick], file.path(dir, "batch"))
+        write_sheet(sheet, file.path(dir, "batch"))
+        add("a_batch", set_b, sprintf("%d vs %d", n, n), k, file.path(dir, "batch"),
+            "~ experiment_number + group", "group", "A", "B", peers3, "~ experiment_number + group")
+      }
     }
   }
 }
@@ -79,6 +101,17 @@ for (k in seq_len(if ("b" %in% parts) n_splits else 0)) {
   add("b_cells", "pbmc_small cells", "80 cells", k, dir, "~ groups", "groups", "g1", "g2",
       "edgeR_QL,glmGamPoi", "~ groups", nbglm_extra = "--size-factors poscounts --filter none",
       filter = "nonzero")
+  # (b1-cluster) the same cells and labels with the cluster (RNA_snn_res.1, as text "C0") in the
+  # design; same tools and options as (b1).
+  csheet <- data.frame(barcode = sheet$barcode, cluster = paste0("C", sheet$RNA_snn_res.1), groups = sheet$groups)
+  set_c <- "pbmc_small cells, cluster in design"
+  if (!skip_if_confounded("b_cells_cluster", set_c, "80 cells", k, csheet, "~ cluster + groups")) {
+    write_counts(pb_counts, file.path(dir, "cluster"))
+    write_sheet(csheet, file.path(dir, "cluster"))
+    add("b_cells_cluster", set_c, "80 cells", k, file.path(dir, "cluster"), "~ cluster + groups", "groups",
+        "g1", "g2", "edgeR_QL,glmGamPoi", "~ cluster + groups",
+        nbglm_extra = "--size-factors poscounts --filter none", filter = "nonzero")
+  }
   # Pseudobulk by (cluster, groups): filled in by bench/de/run (nbglm pseudobulk, or R).
   add("b_pseudobulk", "pbmc_small pseudobulk", "6 pseudo-samples", k, file.path(dir, "pb"),
       "~ RNA_snn_res.1 + groups", "groups", "g1", "g2", peers3, "~ factor(RNA_snn_res.1) + groups",
@@ -133,6 +166,9 @@ if ("d" %in% parts) {
 }
 
 write.table(do.call(rbind, manifest), file.path(work, "manifest.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
-cat(sprintf("make_sets: %d data sets", length(manifest)))
+write.table(if (length(skipped)) do.call(rbind, skipped) else
+              data.frame(part = character(), set = character(), size = character(), rep = integer(), reason = character()),
+            file.path(work, "skipped.tsv"), sep = "\t", quote = FALSE, row.names = FALSE)
+cat(sprintf("make_sets: %d data sets (%d splits skipped as confounded)", length(manifest), length(skipped)))
 if (!is.na(n_genes)) cat(sprintf("; simulation: %d genes (mean >= 1), %d DE per set", n_genes, round(0.1 * n_genes)))
 cat("\n")

@@ -1,15 +1,19 @@
 # Runs the peer DE tools (edgeR QL, glmGamPoi, DESeq2) on the data sets of WORK/manifest.tsv, each
 # with the workflow a user would type from its documentation (defaults everywhere), and writes
 # per data set and tool OUT/res_TOOL.tsv (feature, pvalue, padj; NA = not tested) and
-# OUT/res_TOOL.time (seconds of the whole workflow, package loading excluded), or OUT/res_TOOL.err
-# with the error message when the tool fails (the benchmark then reports it as skipped).
+# OUT/res_TOOL.time (seconds of the whole workflow, package loading excluded; one line per run), or
+# OUT/res_TOOL.err with the error message when the tool fails (the benchmark then reports it as
+# skipped).
 #
-# Usage: Rscript bench/de/peers_de.R WORK PARTS REUSE(0/1)
-#   PARTS  comma-separated manifest parts to run (a,b_cells,b_pseudobulk,c,d)
-#   REUSE  1: keep results already in OUT (a rerun of the summary only costs nothing)
+# Usage: Rscript bench/de/peers_de.R WORK PARTS REUSE(0/1) [TIMING_RUNS]
+#   PARTS        comma-separated manifest parts to run (a,a_batch,b_cells,b_cells_cluster,b_pseudobulk,c,d)
+#   REUSE        1: keep results already in OUT (a rerun of the summary only costs nothing); for part d
+#                only where OUT/res_TOOL.time already holds TIMING_RUNS times
+#   TIMING_RUNS  part d: run each tool this many times (default 1; the summary reports the median)
 suppressPackageStartupMessages({ library(edgeR); library(glmGamPoi); library(DESeq2) })
 a <- commandArgs(trailingOnly = TRUE)
 work <- a[1]; parts <- strsplit(a[2], ",")[[1]]; reuse <- a[3] == "1"
+timing_runs <- if (length(a) >= 4) as.integer(a[4]) else 1L
 man <- read.delim(file.path(work, "manifest.tsv"), stringsAsFactors = FALSE, check.names = FALSE,
                   colClasses = "character")
 man <- man[man$part %in% parts, , drop = FALSE]
@@ -89,18 +93,25 @@ for (r in seq_len(nrow(man))) {
   for (t in strsplit(row$tools, ",")[[1]]) {
     res_file <- file.path(row$out, paste0("res_", t, ".tsv"))
     err_file <- file.path(row$out, paste0("res_", t, ".err"))
-    if (reuse && file.exists(res_file)) next
-    unlink(c(res_file, err_file))
+    time_file <- file.path(row$out, paste0("res_", t, ".time"))
+    runs <- if (row$part == "d") timing_runs else 1L
+    if (reuse && file.exists(res_file) && file.exists(time_file) &&
+        length(readLines(time_file, warn = FALSE)) >= runs) next
+    unlink(c(res_file, err_file, time_file))
     if (is.null(s)) s <- read_set(row)
-    t0 <- proc.time()[["elapsed"]]
-    out <- tryCatch(suppressWarnings(tools[[t]](s)), error = function(e) conditionMessage(e))
-    secs <- proc.time()[["elapsed"]] - t0
+    secs <- numeric()
+    for (run in seq_len(runs)) {
+      t0 <- proc.time()[["elapsed"]]
+      out <- tryCatch(suppressWarnings(tools[[t]](s)), error = function(e) conditionMessage(e))
+      secs <- c(secs, proc.time()[["elapsed"]] - t0)
+      if (is.character(out)) break
+    }
     if (is.character(out)) {
       writeLines(gsub("[\r\n]+", " ", out), err_file)
       cat(sprintf("  %-8s %-22s %s: FAILED: %s\n", row$part, basename(row$out), t, out[1]))
     } else {
       write.table(out, res_file, sep = "\t", quote = FALSE, row.names = FALSE, na = "NA")
-      writeLines(sprintf("%.3f", secs), file.path(row$out, paste0("res_", t, ".time")))
+      writeLines(sprintf("%.3f", secs), time_file)
     }
   }
   cat(sprintf("  peers %-12s %-40s done\n", row$part, sub(paste0("^", work, "/?"), "", row$out)))

@@ -6,6 +6,10 @@ a <- commandArgs(trailingOnly = TRUE)
 work <- a[1]; about <- if (length(a) >= 2) a[2] else ""
 man <- read.delim(file.path(work, "manifest.tsv"), stringsAsFactors = FALSE, check.names = FALSE,
                   colClasses = "character")
+# Splits make_sets.R did not write because the design is rank-deficient (part, set, size, rep, reason).
+skipped_file <- file.path(work, "skipped.tsv")
+skipped <- if (file.exists(skipped_file)) read.delim(skipped_file, stringsAsFactors = FALSE, check.names = FALSE,
+                                                     colClasses = "character") else data.frame(set = character(), size = character())
 nbglm_variants <- c(nbglm_ql_shrunk = "nbglm (ql, shrunk; default)", nbglm_wald_mle = "nbglm (wald, mle)",
                     nbglm_lrt_mle = "nbglm (lrt, mle)")
 peer_labels <- c(edgeR_QL = "edgeR QL", glmGamPoi = "glmGamPoi", DESeq2 = "DESeq2")
@@ -35,12 +39,39 @@ table_md <- function(df) {
   emit("")
 }
 
+# nbglm's verdict that the model of a data set is unidentifiable (exit 2, "not identifiable"): the
+# first such message of the nbglm variants, or NA. Such a split is skipped for every tool, as
+# make_sets.R skips the splits with a rank-deficient design.
+unidentifiable <- function(out) {
+  for (t in names(nbglm_variants)) {
+    e <- file.path(out, paste0(t, ".err"))
+    if (!file.exists(e)) next
+    msg <- paste(head(readLines(e, warn = FALSE), 1), collapse = "")
+    if (grepl("^nbglm de exited 2:", msg) && grepl("identifiable", msg)) return(msg)
+  }
+  NA_character_
+}
+
 # Mock nulls: every call is a false positive. Per split: fraction of tested genes (p not NA)
 # with p < 0.05 and p < 0.01, and the number of genes with padj < 0.1.
 null_table <- function(rows) {
   out <- list(); notes <- character()
-  for (key in unique(paste(rows$set, rows$size, sep = "\r"))) {
+  keys <- unique(c(paste(rows$set, rows$size, sep = "\r"),
+                   paste(skipped$set, skipped$size, sep = "\r")[skipped$set %in% rows$set]))
+  for (key in keys) {
     grp <- rows[paste(rows$set, rows$size, sep = "\r") == key, ]
+    skip <- skipped[paste(skipped$set, skipped$size, sep = "\r") == key, , drop = FALSE]
+    n_all <- nrow(grp) + nrow(skip)
+    why_id <- vapply(grp$out, unidentifiable, "")
+    set_size <- strsplit(key, "\r")[[1]]
+    if (nrow(skip))
+      notes <- c(notes, sprintf("%s, %s: %d of %d splits skipped for every tool: group and covariate confounded (%s)",
+                                set_size[1], set_size[2], nrow(skip), n_all, skip$reason[1]))
+    if (any(!is.na(why_id)))
+      notes <- c(notes, sprintf("%s, %s: %d of %d splits skipped for every tool: nbglm calls the model unidentifiable (%s)",
+                                set_size[1], set_size[2], sum(!is.na(why_id)), n_all, why_id[!is.na(why_id)][1]))
+    grp <- grp[is.na(why_id), , drop = FALSE]
+    if (!nrow(grp)) next
     for (t in tools_of(grp[1, ])) {
       stats <- list(); why <- character()
       for (i in seq_len(nrow(grp))) {
@@ -100,37 +131,49 @@ sim_table <- function(rows) {
   if (length(notes)) emit("")
 }
 
-# Timing: wall seconds of the whole workflow of each tool (R package loading excluded), and the
-# ratio tool / nbglm default.
+# Timing: wall seconds of the whole workflow of each tool (R package loading excluded), one value
+# per run; the table gives the runs, the median and the range, and the ratio of medians tool /
+# nbglm default.
 timing_table <- function(rows) {
-  out <- list()
+  out <- list(); notes <- character()
   for (i in seq_len(nrow(rows))) {
-    secs <- sapply(tools_of(rows[i, ]), function(t) {
+    times <- lapply(setNames(nm = tools_of(rows[i, ])), function(t) {
       prefix <- if (t %in% names(nbglm_variants)) t else paste0("res_", t)
-      f <- file.path(rows$out[i], paste0(prefix, ".time"))
-      if (file.exists(f) && !file.exists(sub(".time$", ".err", f))) as.numeric(readLines(f)) else NA
+      f <- file.path(rows$out[i], paste0(prefix, ".time")); e <- sub(".time$", ".err", f)
+      if (file.exists(e)) {
+        notes <<- c(notes, sprintf("%s, %s: failed (%s)", rows$set[i], label(t), readLines(e, warn = FALSE)[1]))
+        return(numeric())
+      }
+      if (file.exists(f)) as.numeric(readLines(f, warn = FALSE)) else numeric()
     })
-    base <- secs[["nbglm_ql_shrunk"]]
-    for (t in names(secs)) if (!is.na(secs[[t]]))
-      out[[length(out) + 1]] <- data.frame(`data set` = rows$set[i], tool = label(t), `seconds` = f3(secs[[t]]),
-                                           `ratio to nbglm default` = if (is.na(base)) "-" else f1(secs[[t]] / base),
-                                           check.names = FALSE)
+    med <- vapply(times, function(x) if (length(x)) median(x) else NA_real_, 0)
+    base <- med[["nbglm_ql_shrunk"]]
+    for (t in names(times)) if (length(times[[t]]))
+      out[[length(out) + 1]] <- data.frame(
+        `data set` = rows$set[i], samples = rows$size[i], tool = label(t), runs = length(times[[t]]),
+        `median seconds` = f3(med[[t]]), `min - max` = paste(f3(min(times[[t]])), "-", f3(max(times[[t]]))),
+        `ratio to nbglm default` = if (is.na(base)) "-" else f1(med[[t]] / base), check.names = FALSE)
   }
   if (length(out)) table_md(do.call(rbind, out)) else emit("(no timings)\n")
+  for (n in notes) emit("- ", n)
+  if (length(notes)) emit("")
 }
 
 emit("# DE calibration benchmark (bench/de/run)")
 emit("")
 emit(about)
 emit("")
+# Sections; a section may hold several manifest parts (rows of each data set and size in manifest
+# order, so a variant's rows follow the original's).
 sections <- list(
-  a = "## (a) Mock nulls: random A/B splits within one bottomly strain, `~ group`",
-  b_cells = "## (b1) Mock null: pbmc_small cells, `~ groups` (split 1 = the shipped random label, others permutations)",
+  a = "## (a) Mock nulls: random A/B splits within one bottomly strain, `~ group`; (a-batch) the same splits, `~ experiment_number + group`",
+  b_cells = "## (b1) Mock null: pbmc_small cells, `~ groups` (split 1 = the shipped random label, others permutations); (b1-cluster) the same, `~ cluster + groups`",
   b_pseudobulk = "## (b2) Mock null: pbmc_small pseudobulk by (RNA_snn_res.1, groups), `~ cluster + groups`",
   c = "## (c) Simulation from bottomly C57BL/6J: 10% DE, |log2 FC| ~ U[0.5, 1.5]",
-  d = "## (d) Timing: the whole DE workflow, 1 thread, one run each (nbglm: the process, file reading included; R: from the counts in memory)")
+  d = "## (d) Timing: the whole DE workflow, 1 thread, median of repeated runs (nbglm: the process, file reading included; R: from the counts in memory)")
+section_parts <- list(a = c("a", "a_batch"), b_cells = c("b_cells", "b_cells_cluster"))
 for (p in names(sections)) {
-  rows <- man[man$part == p, , drop = FALSE]
+  rows <- man[man$part %in% (if (is.null(section_parts[[p]])) p else section_parts[[p]]), , drop = FALSE]
   if (!nrow(rows)) next
   emit(sections[[p]]); emit("")
   if (p == "b_pseudobulk") {
