@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/fit_inputs.h"
 #include "cli/model_options.h"
+#include "cli/output_file.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/de.h"
 #include "nbglm/error.h"
@@ -46,18 +47,6 @@ std::vector<double> ReadLocationContrast(const std::string& path, const std::vec
     contrast[j] = ParseFiniteDouble(table.rows[0][c], table.Where(0), "weight of '" + table.header[c] + "'");
   }
   return contrast;
-}
-
-void CheckOutputFile(const std::string& out) {
-  std::error_code error;
-  if (std::filesystem::is_directory(out, error)) {
-    throw InputError("--out", out, "is a directory; expected the path of the TSV file to write");
-  }
-  std::filesystem::path parent = std::filesystem::path(out).parent_path();
-  if (parent.empty()) parent = ".";
-  if (!std::filesystem::is_directory(parent, error)) {
-    throw InputError("--out", out, "its directory " + parent.string() + " does not exist");
-  }
 }
 
 }  // namespace

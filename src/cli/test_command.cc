@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/fit_inputs.h"
 #include "cli/model_options.h"
+#include "cli/output_file.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/error.h"
 #include "nbglm/fit.h"
@@ -278,19 +279,6 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
   return LikelihoodRatioTest(full, full_parameters, reduced_fit, reduced_model);
 }
 
-// Refuses an --out that cannot be written before any (possibly long) work.
-void CheckOutputPath(const std::string& out) {
-  std::error_code error;
-  if (std::filesystem::is_directory(out, error)) {
-    throw InputError("--out", out, "is a directory; expected the path of the TSV file to write");
-  }
-  std::filesystem::path parent = std::filesystem::path(out).parent_path();
-  if (parent.empty()) parent = ".";
-  if (!std::filesystem::is_directory(parent, error)) {
-    throw InputError("--out", out, "its directory " + parent.string() + " does not exist");
-  }
-}
-
 }  // namespace
 
 Action AddTestCommand(CLI::App& app) {
@@ -351,7 +339,7 @@ Action AddTestCommand(CLI::App& app) {
     if (threads->count() > 0 && options->threads < 1) {
       throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (omit it for all cores)");
     }
-    CheckOutputPath(options->out);
+    CheckOutputFile(options->out);
     NbGlmModel model;
     FitRunInfo info;
     const FitResult fit = ReadFitOutputs(options->fit, &model, &info);

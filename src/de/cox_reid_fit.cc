@@ -14,6 +14,7 @@
 #include "de/fixed_dispersion_glm.h"
 #include "de/parallel_for.h"
 #include "estimator/estimators.h"
+#include "estimator/fit_setup.h"
 #include "nbglm/error.h"
 #include "nbglm/fit.h"
 #include "nbglm/negative_binomial.h"
@@ -206,33 +207,14 @@ FitResult FitCoxReid(const CountMatrix& counts, const NbGlmModel& model, const V
     for (Index i = 0; i < n; ++i) offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
   }
   const auto start = std::chrono::steady_clock::now();
-  const Index begin = std::min(options.feature_begin, counts.num_features());
-  const Index end = options.feature_end < 0 ? counts.num_features() : std::min(options.feature_end, counts.num_features());
-  const Index count = std::max<Index>(end - begin, 0);
-  const std::size_t features = static_cast<std::size_t>(count);
+  Index begin = 0, end = 0;
+  FeatureRange(counts, options, &begin, &end);
+  const Index count = end - begin;
   const Index q = model.location.num_reduced();
-  const std::size_t p = static_cast<std::size_t>(model.location.num_parameters());
-  const std::size_t m = static_cast<std::size_t>(q + 1);
-
-  FitResult result;
-  result.feature_names.assign(counts.feature_names().begin() + begin, counts.feature_names().begin() + end);
-  result.location_names = model.location.design.parameter_names;
-  result.scale_names = model.scale.design.parameter_names;
-  result.location_coef = Matrix::from_shape({features, p});
-  result.scale_coef = Matrix::from_shape({features, 1});
-  result.location_se = Matrix::from_shape({features, p});
-  result.scale_se = Matrix::from_shape({features, 1});
-  result.reduced_covariance = xt::xtensor<double, 3>::from_shape({features, m, m});
-  result.loglik.assign(features, kNaN);
-  result.status.assign(features, FeatureStatus::kNumericalFailure);
-  result.iterations.assign(features, 0);
-  result.location_trained.assign(features, 1);
-  result.scale_trained.assign(features, 1);
-  result.algorithm = options.algorithm;
-  result.feature_begin = begin;
-  int threads = options.num_threads > 0 ? options.num_threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<Index>(count, 1))));
-  result.num_threads = threads;
+  FitResult result = ShapeFitResult(counts, model, options, begin, end);
+  std::fill(result.location_trained.begin(), result.location_trained.end(), 1);
+  std::fill(result.scale_trained.begin(), result.scale_trained.end(), 1);
+  const int threads = result.num_threads;
 
   de::RowMatrix x(n, q);
   for (Index i = 0; i < n; ++i) {

@@ -19,6 +19,7 @@
 #include "eigen_view.h"
 #include "estimator/estimators.h"
 #include "estimator/feature_problem.h"
+#include "estimator/fit_setup.h"
 #include "init/initializer.h"
 #include "nbglm/error.h"
 #include "model/observation_layout.h"
@@ -354,28 +355,24 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
 
 }  // namespace
 
-FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
-              const FitOptions& options) {
-  std::string error;
-  if (!options.IsValid(&error)) throw InputError(error);
-  const Index n = model.num_observations();
-  if (counts.num_observations() != n) {
-    throw InputError("counts", std::to_string(counts.num_observations()) + " observations",
-                     "expected " + std::to_string(n) + " (the design's rows)");
-  }
-  std::vector<double> offset(static_cast<std::size_t>(n), 0.0);
-  if (size_factors.size() > 0) {
-    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
-    for (Index i = 0; i < n; ++i) offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
-  }
-  const Index begin = std::min(options.feature_begin, counts.num_features());
-  const Index end = options.feature_end < 0 ? counts.num_features() : std::min(options.feature_end, counts.num_features());
-  const Index count = std::max<Index>(end - begin, 0);
-  const std::size_t features = static_cast<std::size_t>(count);
+void FeatureRange(const CountMatrix& counts, const FitOptions& options, Index* begin, Index* end) {
+  *begin = std::min(options.feature_begin, counts.num_features());
+  *end = options.feature_end < 0 ? counts.num_features() : std::min(options.feature_end, counts.num_features());
+  *end = std::max(*end, *begin);
+}
+
+int FitThreads(const FitOptions& options, Index count) {
+  const int threads =
+      options.num_threads > 0 ? options.num_threads : static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, std::min<int>(threads, static_cast<int>(std::max<Index>(count, 1))));
+}
+
+FitResult ShapeFitResult(const CountMatrix& counts, const NbGlmModel& model, const FitOptions& options, Index begin,
+                         Index end) {
+  const std::size_t features = static_cast<std::size_t>(end - begin);
   const std::size_t p = static_cast<std::size_t>(model.location.num_parameters());
   const std::size_t p_s = static_cast<std::size_t>(model.scale.num_parameters());
   const std::size_t m = static_cast<std::size_t>(model.location.num_reduced() + model.scale.num_reduced());
-
   FitResult result;
   result.feature_names.assign(counts.feature_names().begin() + begin, counts.feature_names().begin() + end);
   result.location_names = model.location.design.parameter_names;
@@ -392,10 +389,29 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
   result.scale_trained.assign(features, 0);
   result.algorithm = options.algorithm;
   result.feature_begin = begin;
+  result.num_threads = FitThreads(options, end - begin);
+  return result;
+}
 
-  int threads = options.num_threads > 0 ? options.num_threads : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<Index>(count, 1))));
-  result.num_threads = threads;
+FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
+              const FitOptions& options) {
+  std::string error;
+  if (!options.IsValid(&error)) throw InputError(error);
+  const Index n = model.num_observations();
+  if (counts.num_observations() != n) {
+    throw InputError("counts", std::to_string(counts.num_observations()) + " observations",
+                     "expected " + std::to_string(n) + " (the design's rows)");
+  }
+  std::vector<double> offset(static_cast<std::size_t>(n), 0.0);
+  if (size_factors.size() > 0) {
+    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
+    for (Index i = 0; i < n; ++i) offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
+  }
+  Index begin = 0, end = 0;
+  FeatureRange(counts, options, &begin, &end);
+  const Index count = end - begin;
+  FitResult result = ShapeFitResult(counts, model, options, begin, end);
+  const int threads = result.num_threads;
 
   const auto start = std::chrono::steady_clock::now();
   const ObservationLayout layout(model, offset);
