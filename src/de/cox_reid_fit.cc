@@ -18,7 +18,6 @@
 #include "nbglm/error.h"
 #include "nbglm/fit.h"
 #include "nbglm/negative_binomial.h"
-#include "nbglm/size_factors.h"
 
 namespace nbglm {
 namespace {
@@ -190,22 +189,12 @@ void FitCoxReidFeature(const CountMatrix& counts, const NbGlmModel& model, const
 
 FitResult FitCoxReid(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
                      const FitOptions& options) {
-  std::string error;
-  if (!options.IsValid(&error)) throw InputError(error);
+  const std::vector<double> offset = CheckFitInputs(counts, model, size_factors, options);
   if (!InterceptOnly(model.scale)) {
     throw InputError("cox-reid", "a scale model with " + std::to_string(model.scale.num_parameters()) + " parameters",
                      "the Cox-Reid estimate is of one size per feature: needs an intercept-only scale model");
   }
   const Index n = model.num_observations();
-  if (counts.num_observations() != n) {
-    throw InputError("counts", std::to_string(counts.num_observations()) + " observations",
-                     "expected " + std::to_string(n) + " (the design's rows)");
-  }
-  std::vector<double> offset(static_cast<std::size_t>(n), 0.0);
-  if (size_factors.size() > 0) {
-    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
-    for (Index i = 0; i < n; ++i) offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
-  }
   const auto start = std::chrono::steady_clock::now();
   Index begin = 0, end = 0;
   FeatureRange(counts, options, &begin, &end);

@@ -355,6 +355,23 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
 
 }  // namespace
 
+std::vector<double> CheckFitInputs(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
+                                   const FitOptions& options) {
+  std::string error;
+  if (!options.IsValid(&error)) throw InputError(error);
+  const Index n = model.num_observations();
+  if (counts.num_observations() != n) {
+    throw InputError("counts", std::to_string(counts.num_observations()) + " observations",
+                     "expected " + std::to_string(n) + " (the design's rows)");
+  }
+  std::vector<double> offset(static_cast<std::size_t>(n), 0.0);
+  if (size_factors.size() > 0) {
+    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
+    for (Index i = 0; i < n; ++i) offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
+  }
+  return offset;
+}
+
 void FeatureRange(const CountMatrix& counts, const FitOptions& options, Index* begin, Index* end) {
   *begin = std::min(options.feature_begin, counts.num_features());
   *end = options.feature_end < 0 ? counts.num_features() : std::min(options.feature_end, counts.num_features());
@@ -395,18 +412,7 @@ FitResult ShapeFitResult(const CountMatrix& counts, const NbGlmModel& model, con
 
 FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
               const FitOptions& options) {
-  std::string error;
-  if (!options.IsValid(&error)) throw InputError(error);
-  const Index n = model.num_observations();
-  if (counts.num_observations() != n) {
-    throw InputError("counts", std::to_string(counts.num_observations()) + " observations",
-                     "expected " + std::to_string(n) + " (the design's rows)");
-  }
-  std::vector<double> offset(static_cast<std::size_t>(n), 0.0);
-  if (size_factors.size() > 0) {
-    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
-    for (Index i = 0; i < n; ++i) offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
-  }
+  const std::vector<double> offset = CheckFitInputs(counts, model, size_factors, options);
   Index begin = 0, end = 0;
   FeatureRange(counts, options, &begin, &end);
   const Index count = end - begin;

@@ -4,9 +4,17 @@
 #ifndef NBGLM_SRC_ESTIMATOR_FIT_SETUP_H_
 #define NBGLM_SRC_ESTIMATOR_FIT_SETUP_H_
 
+#include <vector>
+
 #include "nbglm/fit.h"
 
 namespace nbglm {
+
+// Checks the options, the counts' observations against the model and the
+// size factors (InputError before any work) and returns the offsets
+// o_i = log s_i (all 0 without size factors).
+std::vector<double> CheckFitInputs(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
+                                   const FitOptions& options);
 
 // The options' feature range clamped to the counts: [*begin, *end).
 void FeatureRange(const CountMatrix& counts, const FitOptions& options, Index* begin, Index* end);
