@@ -63,6 +63,9 @@ void WriteFileAtomically(const std::string& path, const std::string& contents);
 // Formats a double so that it reads back to the same value (shortest
 // round-trip form, "nan"/"inf" spelled as R and Python read them: NaN, Inf).
 std::string FormatDouble(double value);
+// The same text appended to *out (no temporary string: for writers of large
+// tables).
+void AppendFormattedDouble(double value, std::string* out);
 
 }  // namespace nbglm
 

@@ -87,8 +87,10 @@ double CoxReidDispersion::Evaluate(double zeta, double* d1, double* d2, bool adj
     if (d1 != nullptr || d2 != nullptr) {
       design_.WeightedGram(w1_.data(), packed1_.data());
       design_.Unpack(packed1_.data(), &a1_);
-      design_.WeightedGram(w2_.data(), packed2_.data());
-      design_.Unpack(packed2_.data(), &a2_);
+      if (d2 != nullptr) {
+        design_.WeightedGram(w2_.data(), packed2_.data());
+        design_.Unpack(packed2_.data(), &a2_);
+      }
       if (cholesky) {
         cholesky_.Inverse(inverse_);
       } else {
@@ -99,7 +101,7 @@ double CoxReidDispersion::Evaluate(double zeta, double* d1, double* d2, bool adj
       for (Index j = 0; j < q; ++j) {
         trace1 += product_(j, j);
         for (Index l = 0; l < q; ++l) {
-          trace2 += inverse_(j, l) * a2_(l, j);
+          if (d2 != nullptr) trace2 += inverse_(j, l) * a2_(l, j);
           trace_square += product_(j, l) * product_(l, j);
         }
       }

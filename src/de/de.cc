@@ -99,15 +99,20 @@ bool DeOptions::IsValid(std::string* error) const {
 }
 
 std::string DeResult::ToTsv() const {
-  std::ostringstream out;
-  out << "feature\tbase_mean\testimate\tlog2_fold_change\tse\tstatistic\tdf1\tdf2\tpvalue\tpadj\tdispersion\tstatus\n";
+  std::string out = "feature\tbase_mean\testimate\tlog2_fold_change\tse\tstatistic\tdf1\tdf2\tpvalue\tpadj\tdispersion\tstatus\n";
+  out.reserve(out.size() + feature_names.size() * 160);
   for (std::size_t f = 0; f < feature_names.size(); ++f) {
-    out << feature_names[f] << '\t' << FormatDouble(base_mean[f]) << '\t' << FormatDouble(estimate[f]) << '\t'
-        << FormatDouble(log2_fold_change[f]) << '\t' << FormatDouble(se[f]) << '\t' << FormatDouble(statistic[f])
-        << '\t' << FormatDouble(df1[f]) << '\t' << FormatDouble(df2[f]) << '\t' << FormatDouble(pvalue[f]) << '\t'
-        << FormatDouble(padj[f]) << '\t' << FormatDouble(dispersion[f]) << '\t' << status[f] << '\n';
+    out += feature_names[f];
+    for (const std::vector<double>* column : {&base_mean, &estimate, &log2_fold_change, &se, &statistic, &df1, &df2,
+                                              &pvalue, &padj, &dispersion}) {
+      out += '\t';
+      AppendFormattedDouble((*column)[f], &out);
+    }
+    out += '\t';
+    out += status[f];
+    out += '\n';
   }
-  return out.str();
+  return out;
 }
 
 std::string DeResult::BriefReport() const {
@@ -392,6 +397,9 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
     }
     const de::GlmDesign full_design(ToRowMatrix(model.location.reduced_design));
     const de::GlmDesign null_design(reduced.reduced_design);
+    // The null fit starts from the least-squares projection of the full
+    // fit's linear predictor onto the null design: θ₀ = P·θ, P = (X₀ᵀX₀)⁻¹X₀ᵀX̃.
+    const Eigen::MatrixXd null_start = null_design.ls_map * full_design.x;
     std::vector<FeatureState> state(static_cast<std::size_t>(count));
 
     // Pass 1: Cox–Reid dispersions at the means fitted at a moments start.
@@ -424,7 +432,18 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
         for (Index i = 0; i < n; ++i) eta[static_cast<std::size_t>(i)] = std::log(glm->mu()(i));
         s.mean_mu = glm->mu().mean();
         s.location_bound = fit.at_bound;
-        const de::CoxReidOutcome cr = cox_reid->Maximize(y.data(), eta.data(), phi);
+        // The search starts at the Pearson moment estimate at the fitted
+        // means, Σ((y − μ)² − μ)/μ² / (n − q) (nearer the adjusted maximum
+        // than φ₀, which ignores the design), or φ₀ when that is not > 0.
+        double pearson = 0.0;
+        for (Index i = 0; i < n; ++i) {
+          const double mu = glm->mu()(i);
+          const double r = y[static_cast<std::size_t>(i)] - mu;
+          pearson += (r * r - mu) / (mu * mu);
+        }
+        pearson /= df_residual;
+        const double start = std::isfinite(pearson) && pearson > 1e-4 ? pearson : phi;
+        const de::CoxReidOutcome cr = cox_reid->Maximize(y.data(), eta.data(), start);
         if (!cr.converged) return;
         phi = cr.overdispersion;
         s.dispersion_cr = phi;
@@ -465,7 +484,9 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
       counts.CopyFeature(order[static_cast<std::size_t>(k)], y.data());
       theta = state[static_cast<std::size_t>(k)].theta;
       const de::FixedDispersionOutcome full = full_glm.Fit(y.data(), offset.data(), phi, theta.data(), true);
-      const de::FixedDispersionOutcome null = null_glm.Fit(y.data(), offset.data(), phi, theta0.data(), false);
+      Eigen::Map<Eigen::VectorXd>(theta0.data(), q0).noalias() =
+          null_start * Eigen::Map<const Eigen::VectorXd>(theta.data(), q);
+      const de::FixedDispersionOutcome null = null_glm.Fit(y.data(), offset.data(), phi, theta0.data(), true);
       const std::size_t kk = static_cast<std::size_t>(k);
       if (full.failed || null.failed) {
         fit_status[kk] = "numerical_failure";

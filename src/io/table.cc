@@ -188,12 +188,22 @@ void WriteFileAtomically(const std::string& path, const std::string& contents) {
   }
 }
 
+void AppendFormattedDouble(double value, std::string* out) {
+  if (std::isnan(value)) {
+    out->append("NaN");
+  } else if (std::isinf(value)) {
+    out->append(value > 0 ? "Inf" : "-Inf");
+  } else {
+    char buffer[64];
+    const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+    out->append(buffer, result.ptr);
+  }
+}
+
 std::string FormatDouble(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
+  std::string text;
+  AppendFormattedDouble(value, &text);
+  return text;
 }
 
 }  // namespace nbglm
