@@ -114,6 +114,15 @@ struct FitResult {
   Index feature_begin = 0;
 
   Index num_features() const { return static_cast<Index>(status.size()); }
+
+  // Results by parameter name. `name` is a location or scale parameter,
+  // looked up among the location names first; "loc:NAME" or "scale:NAME"
+  // picks the predictor (the scale (Intercept) of a model whose location
+  // has one is "scale:(Intercept)"). `row` counts from 0 in this result.
+  // Throws InputError naming the parameters for an unknown name or a row
+  // out of range.
+  double Coefficient(Index row, const std::string& name) const;
+  double StandardError(Index row, const std::string& name) const;
   // Number of features per status, indexed by FeatureStatus.
   std::vector<Index> StatusCounts() const;
   // A brief report: features, counts per status, algorithm, threads, time

@@ -37,7 +37,8 @@ enum class Predictor { kLocation, kScale };
 TestResult WaldTest(const FitResult& fit, const NbGlmModel& model, const std::vector<double>& contrast,
                     Predictor predictor = Predictor::kLocation);
 // The contrast e_j of the parameter named `name` (location names first, then
-// scale names). Throws InputError naming the available parameters.
+// scale names; "loc:NAME" / "scale:NAME" pick the predictor, e.g.
+// "scale:(Intercept)"). Throws InputError naming the available parameters.
 TestResult WaldTestCoefficient(const FitResult& fit, const NbGlmModel& model, const std::string& name);
 
 // Likelihood-ratio test of a reduced model nested in the full one, fitted to

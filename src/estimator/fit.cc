@@ -13,6 +13,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <xtensor/xview.hpp>
 
@@ -96,6 +97,50 @@ std::vector<Index> FitResult::StatusCounts() const {
   std::vector<Index> counts(5, 0);
   for (FeatureStatus s : status) ++counts[static_cast<std::size_t>(s)];
   return counts;
+}
+
+namespace {
+
+// The predictor (true: location) and column of a parameter name, with the
+// "loc:" / "scale:" qualifiers of FitResult::Coefficient.
+std::pair<bool, std::size_t> FindParameter(const FitResult& fit, const std::string& name) {
+  const auto find = [&name](const std::vector<std::string>& names, const std::string& wanted) -> std::ptrdiff_t {
+    const auto it = std::find(names.begin(), names.end(), wanted);
+    return it == names.end() ? -1 : it - names.begin();
+  };
+  const bool loc_only = name.rfind("loc:", 0) == 0;
+  const bool scale_only = name.rfind("scale:", 0) == 0;
+  const std::string bare = loc_only ? name.substr(4) : scale_only ? name.substr(6) : name;
+  if (!scale_only) {
+    if (const std::ptrdiff_t j = find(fit.location_names, bare); j >= 0) return {true, static_cast<std::size_t>(j)};
+  }
+  if (!loc_only) {
+    if (const std::ptrdiff_t j = find(fit.scale_names, bare); j >= 0) return {false, static_cast<std::size_t>(j)};
+  }
+  std::string list;
+  for (const std::string& n : fit.location_names) list += (list.empty() ? "loc:" : ", loc:") + n;
+  for (const std::string& n : fit.scale_names) list += ", scale:" + n;
+  throw InputError("parameter", name, "is not a parameter of the fit (" + list + ")");
+}
+
+void CheckRow(const FitResult& fit, Index row) {
+  if (row < 0 || row >= fit.num_features()) {
+    throw InputError("row", std::to_string(row), "must be in [0, " + std::to_string(fit.num_features()) + ")");
+  }
+}
+
+}  // namespace
+
+double FitResult::Coefficient(Index row, const std::string& name) const {
+  CheckRow(*this, row);
+  const auto [location, j] = FindParameter(*this, name);
+  return location ? location_coef(static_cast<std::size_t>(row), j) : scale_coef(static_cast<std::size_t>(row), j);
+}
+
+double FitResult::StandardError(Index row, const std::string& name) const {
+  CheckRow(*this, row);
+  const auto [location, j] = FindParameter(*this, name);
+  return location ? location_se(static_cast<std::size_t>(row), j) : scale_se(static_cast<std::size_t>(row), j);
 }
 
 std::string FitResult::BriefReport() const {

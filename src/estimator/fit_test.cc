@@ -66,6 +66,30 @@ TEST(FitLoopTest, CancellationStopsTheFit) {
   for (std::size_t f = 0; f < 2000; ++f) EXPECT_EQ(with_hook.loglik[f], plain.loglik[f]);
 }
 
+TEST(FitResultTest, ResultsByNameWithQualifiedNames) {
+  const Problem problem = RandomProblem(5, 10);  // location and scale both "(Intercept)"
+  FitOptions options;
+  options.num_threads = 1;
+  const FitResult fit = Fit(problem.counts, problem.model, Vector(), options);
+  for (Index f = 0; f < 5; ++f) {
+    const std::size_t r = static_cast<std::size_t>(f);
+    EXPECT_EQ(fit.Coefficient(f, "(Intercept)"), fit.location_coef(r, 0));  // location first
+    EXPECT_EQ(fit.Coefficient(f, "loc:(Intercept)"), fit.location_coef(r, 0));
+    EXPECT_TRUE(std::isnan(fit.Coefficient(f, "scale:(Intercept)")) ||
+                fit.Coefficient(f, "scale:(Intercept)") == fit.scale_coef(r, 0));
+    EXPECT_EQ(std::isnan(fit.StandardError(f, "scale:(Intercept)")), std::isnan(fit.scale_se(r, 0)));
+    EXPECT_EQ(fit.StandardError(f, "(Intercept)"), fit.location_se(r, 0));
+  }
+  EXPECT_THROW(fit.Coefficient(0, "condition"), InputError);
+  EXPECT_THROW(fit.Coefficient(0, "scale:condition"), InputError);
+  EXPECT_THROW(fit.Coefficient(5, "(Intercept)"), InputError);
+  try {
+    fit.Coefficient(0, "x");
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("loc:(Intercept), scale:(Intercept)"), std::string::npos) << e.what();
+  }
+}
+
 TEST(FitLoopTest, OptionsTheFitCannotHonourAreRefused) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   const std::vector<std::pair<std::function<void(FitOptions*)>, std::string>> cases = {

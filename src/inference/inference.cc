@@ -95,19 +95,31 @@ TestResult WaldTest(const FitResult& fit, const NbGlmModel& model, const std::ve
 TestResult WaldTestCoefficient(const FitResult& fit, const NbGlmModel& model, const std::string& name) {
   const auto& loc = fit.location_names;
   const auto& scale = fit.scale_names;
-  if (const auto it = std::find(loc.begin(), loc.end(), name); it != loc.end()) {
-    std::vector<double> c(loc.size(), 0.0);
-    c[static_cast<std::size_t>(it - loc.begin())] = 1.0;
-    return WaldTest(fit, model, c, Predictor::kLocation);
+  // "loc:NAME" / "scale:NAME" pick the predictor (for names both have).
+  const bool loc_only = name.rfind("loc:", 0) == 0;
+  const bool scale_only = name.rfind("scale:", 0) == 0;
+  const std::string bare = loc_only ? name.substr(4) : scale_only ? name.substr(6) : name;
+  if (!scale_only) {
+    if (const auto it = std::find(loc.begin(), loc.end(), bare); it != loc.end()) {
+      std::vector<double> c(loc.size(), 0.0);
+      c[static_cast<std::size_t>(it - loc.begin())] = 1.0;
+      return WaldTest(fit, model, c, Predictor::kLocation);
+    }
   }
-  if (const auto it = std::find(scale.begin(), scale.end(), name); it != scale.end()) {
-    std::vector<double> c(scale.size(), 0.0);
-    c[static_cast<std::size_t>(it - scale.begin())] = 1.0;
-    return WaldTest(fit, model, c, Predictor::kScale);
+  if (!loc_only) {
+    if (const auto it = std::find(scale.begin(), scale.end(), bare); it != scale.end()) {
+      std::vector<double> c(scale.size(), 0.0);
+      c[static_cast<std::size_t>(it - scale.begin())] = 1.0;
+      return WaldTest(fit, model, c, Predictor::kScale);
+    }
   }
   std::string names;
   for (const auto& n : loc) names += (names.empty() ? "" : ", ") + n;
-  throw InputError("--coef", name, "is not a location or scale parameter (location parameters: " + names + ")");
+  std::string scale_names;
+  for (const auto& n : scale) scale_names += (scale_names.empty() ? "" : ", ") + n;
+  throw InputError("--coef", name,
+                   "is not a location or scale parameter (location parameters: " + names +
+                       "; scale parameters: " + scale_names + "; prefix loc: or scale: to choose)");
 }
 
 TestResult LikelihoodRatioTest(const FitResult& full, const NbGlmModel& full_model, const FitResult& reduced,

@@ -153,6 +153,12 @@ TEST(WaldTest, CoefficientIsEstimateOverStandardError) {
   // A scale coefficient is found by name too.
   const TestResult scale = WaldTestCoefficient(fit, model, "(Intercept)");
   EXPECT_EQ(scale.estimate[0], fit.location_coef(0, 0));  // the location wins a shared name
+  // ... and "scale:" reaches the scale's (Intercept) all the same.
+  const TestResult scale_intercept = WaldTestCoefficient(fit, model, "scale:(Intercept)");
+  EXPECT_EQ(scale_intercept.estimate[0], fit.scale_coef(0, 0));
+  EXPECT_NEAR(scale_intercept.se[0], fit.scale_se(0, 0), 1e-12 * fit.scale_se(0, 0));
+  EXPECT_EQ(WaldTestCoefficient(fit, model, "loc:groupB").estimate[0], fit.location_coef(0, 1));
+  EXPECT_THROW(WaldTestCoefficient(fit, model, "scale:groupB"), InputError);
 }
 
 // The notebook's example 1: replicates nested in conditions, constrained;
