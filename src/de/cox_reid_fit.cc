@@ -25,14 +25,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-bool InterceptOnly(const LinearPredictor& scale) {
-  if (scale.num_parameters() != 1 || scale.num_reduced() != 1) return false;
-  for (std::size_t i = 0; i < scale.design.values.shape(0); ++i) {
-    if (scale.design.values(i, 0) != 1.0) return false;
-  }
-  return true;
-}
-
 // One thread's workspace.
 struct CoxReidState {
   explicit CoxReidState(const de::GlmDesign& design)
@@ -190,26 +182,20 @@ void FitCoxReidFeature(const CountMatrix& counts, const NbGlmModel& model, const
 FitResult FitCoxReid(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
                      const FitOptions& options) {
   const std::vector<double> offset = CheckFitInputs(counts, model, size_factors, options);
-  if (!InterceptOnly(model.scale)) {
+  if (!de::IsInterceptOnly(model.scale)) {
     throw InputError("cox-reid", "a scale model with " + std::to_string(model.scale.num_parameters()) + " parameters",
                      "the Cox-Reid estimate is of one size per feature: needs an intercept-only scale model");
   }
-  const Index n = model.num_observations();
   const auto start = std::chrono::steady_clock::now();
   Index begin = 0, end = 0;
   FeatureRange(counts, options, &begin, &end);
   const Index count = end - begin;
-  const Index q = model.location.num_reduced();
   FitResult result = ShapeFitResult(counts, model, options, begin, end);
   std::fill(result.location_trained.begin(), result.location_trained.end(), 1);
   std::fill(result.scale_trained.begin(), result.scale_trained.end(), 1);
   const int threads = result.num_threads;
 
-  de::RowMatrix x(n, q);
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < q; ++j) x(i, j) = model.location.reduced_design(static_cast<std::size_t>(i), static_cast<std::size_t>(j));
-  }
-  const de::GlmDesign design(std::move(x));
+  const de::GlmDesign design(de::ToRowMatrix(model.location.reduced_design));
   de::CoxReidOptions cr_options;
   cr_options.min_size = options.min_size;
   cr_options.max_size = options.max_size;

@@ -144,14 +144,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-de::RowMatrix ToRowMatrix(const Matrix& m) {
-  de::RowMatrix out(static_cast<Index>(m.shape(0)), static_cast<Index>(m.shape(1)));
-  for (Index i = 0; i < out.rows(); ++i) {
-    for (Index j = 0; j < out.cols(); ++j) out(i, j) = m(static_cast<std::size_t>(i), static_cast<std::size_t>(j));
-  }
-  return out;
-}
-
 // The hypothesis in reduced parameters: the contrast c̃ = Bᵀc (q) when one is
 // tested, and the reduced design (n × q₀) of the null model.
 struct ReducedHypothesis {
@@ -160,7 +152,7 @@ struct ReducedHypothesis {
 };
 
 ReducedHypothesis ReduceHypothesis(const NbGlmModel& model, const DeHypothesis& hypothesis) {
-  const de::RowMatrix x = ToRowMatrix(model.location.reduced_design);
+  const de::RowMatrix x = de::ToRowMatrix(model.location.reduced_design);
   const Index q = x.cols();
   ReducedHypothesis reduced;
   if (!hypothesis.contrast.empty() == hypothesis.reduced_location.has_value()) {
@@ -196,7 +188,7 @@ ReducedHypothesis ReduceHypothesis(const NbGlmModel& model, const DeHypothesis& 
   if (null_model.design.observation_names != model.location.design.observation_names) {
     throw InputError("reduced model", "observations", "must be the full model's, in the same order");
   }
-  reduced.reduced_design = ToRowMatrix(null_model.reduced_design);
+  reduced.reduced_design = de::ToRowMatrix(null_model.reduced_design);
   if (reduced.reduced_design.cols() >= q) {
     throw InputError("reduced model", std::to_string(reduced.reduced_design.cols()) + " free parameters",
                      "must have fewer than the full location model (" + std::to_string(q) + ")");
@@ -209,14 +201,6 @@ ReducedHypothesis ReduceHypothesis(const NbGlmModel& model, const DeHypothesis& 
     throw InputError("reduced model", hypothesis.description, "is not nested in the full location model");
   }
   return reduced;
-}
-
-bool InterceptOnlyScale(const NbGlmModel& model) {
-  if (model.scale.num_reduced() != 1 || model.scale.num_parameters() != 1) return false;
-  for (std::size_t i = 0; i < model.scale.design.values.shape(0); ++i) {
-    if (model.scale.design.values(i, 0) != 1.0) return false;
-  }
-  return true;
 }
 
 // Per-feature state carried between the passes.
@@ -298,7 +282,7 @@ void RunMle(const CountMatrix& counts, const NbGlmModel& model, const Vector& si
     result->status[f] = test.status[f];
     if (options.method == DeMethod::kLikelihoodRatio) result->df1[f] = test.df;
     // One dispersion per feature when the scale model is intercept only.
-    if (InterceptOnlyScale(model)) result->dispersion[f] = std::exp(-full.scale_coef(f, scale_intercept));
+    if (de::IsInterceptOnly(model.scale)) result->dispersion[f] = std::exp(-full.scale_coef(f, scale_intercept));
   }
 }
 
@@ -317,7 +301,7 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
   if (size_factors.size() > 0) {
     ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
   }
-  if (options.dispersion == DispersionMethod::kShrunk && !InterceptOnlyScale(model)) {
+  if (options.dispersion == DispersionMethod::kShrunk && !de::IsInterceptOnly(model.scale)) {
     throw InputError("--dispersion shrunk", "a scale model with " + std::to_string(model.scale.num_parameters()) +
                          " parameters",
                      "shrinkage pools one dispersion per feature across features; a scale model with covariates "
@@ -395,7 +379,7 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
                        "shrinkage needs at least 2 features to estimate a prior (use --dispersion mle, or "
                        "--filter none)");
     }
-    const de::GlmDesign full_design(ToRowMatrix(model.location.reduced_design));
+    const de::GlmDesign full_design(de::ToRowMatrix(model.location.reduced_design));
     const de::GlmDesign null_design(reduced.reduced_design);
     // The null fit starts from the least-squares projection of the full
     // fit's linear predictor onto the null design: θ₀ = P·θ, P = (X₀ᵀX₀)⁻¹X₀ᵀX̃.

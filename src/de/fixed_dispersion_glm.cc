@@ -6,6 +6,22 @@
 
 namespace nbglm::de {
 
+RowMatrix ToRowMatrix(const Matrix& m) {
+  RowMatrix out(static_cast<Index>(m.shape(0)), static_cast<Index>(m.shape(1)));
+  for (Index i = 0; i < out.rows(); ++i) {
+    for (Index j = 0; j < out.cols(); ++j) out(i, j) = m(static_cast<std::size_t>(i), static_cast<std::size_t>(j));
+  }
+  return out;
+}
+
+bool IsInterceptOnly(const LinearPredictor& predictor) {
+  if (predictor.num_parameters() != 1 || predictor.num_reduced() != 1) return false;
+  for (std::size_t i = 0; i < predictor.design.values.shape(0); ++i) {
+    if (predictor.design.values(i, 0) != 1.0) return false;
+  }
+  return true;
+}
+
 double UnitDeviance(double y, double mu, double overdispersion) {
   const double phi = overdispersion;
   if (y == 0.0) {

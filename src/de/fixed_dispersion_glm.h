@@ -28,11 +28,20 @@
 #include <Eigen/Dense>
 
 #include "estimator/small_cholesky.h"
+#include "nbglm/model.h"
 #include "nbglm/types.h"
 
 namespace nbglm::de {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// A row-major Eigen copy of an xtensor matrix (a reduced design X̃ = X·B).
+RowMatrix ToRowMatrix(const Matrix& m);
+
+// True when the predictor is one intercept (one parameter, every design
+// value 1): one dispersion per feature, what the Cox–Reid estimate and the
+// shrinkage of the DE layer are of.
+bool IsInterceptOnly(const LinearPredictor& predictor);
 
 // Unit deviance of one count, stable for φ → 0 (log1p forms) and y = 0.
 double UnitDeviance(double y, double mu, double overdispersion);
