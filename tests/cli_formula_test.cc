@@ -129,7 +129,7 @@ TEST_F(CliFormulaTest, BadInputExitsTwoWithOneClearLine) {
       {"check-design" + reps, "--loc-design / --loc: neither given: give exactly one: a design file (--loc-design "
                               "D.tsv) or a formula (--samples S.tsv --loc \"~ …\")"},
       {"check-design --loc '~ condition'",
-       "--loc: without --samples: formulas and nesting read a sample sheet (--samples S.tsv)"},
+       "--loc: without --samples: formulas and nesting read a sample sheet (--samples S.tsv, or the obs of --counts DATA.h5ad)"},
       {"check-design" + reps + " --loc '~ condition' --loc-nested bio_rep:condition",
        "--loc: 'bio_rep': nesting needs the main-effect term bio_rep in the formula (e.g. '~ bio_rep + …')"},
       {"check-design" + reps + " --loc '~ condition + bio_rep' --loc-nested condition:bio_rep",

@@ -1,4 +1,4 @@
-// Reading and writing count matrices (DESIGN.md §8 "Counts files").
+// Reading and writing count matrices (docs/formats.md "Counts").
 //
 // Accepted forms, all features × observations:
 //   - a 10x directory: matrix.mtx[.gz] + features.tsv[.gz] (or the older
@@ -10,11 +10,18 @@
 //     1-based entries in any order. Names are "feature_0", … and "obs_0", …
 //     unless the file is "matrix.mtx[.gz]" inside a 10x directory (then it is
 //     read exactly as that directory);
+//   - an HDF5 file, "*.h5ad", "*.h5" or "*.hdf5", told apart by content:
+//     AnnData (/X or a layer, observations × features, dense, CSR or CSC;
+//     feature ids = var's index, observation names = obs's index) or 10x
+//     Cell Ranger (/matrix features × barcodes CSC, features/id, barcodes;
+//     or Cell Ranger 2's one genome group). Read feature-major without a
+//     dense copy; integer or float storage holding integers;
 //   - otherwise a dense table (TSV, or CSV for "*.csv[.gz]", see
 //     nbglm/table.h): a header row whose first cell names the id column and
 //     whose other cells are observation names, then one row per feature with
 //     its id in the first column.
-// MatrixMarket input is stored sparse; a dense table is stored sparse when
+// MatrixMarket and compressed HDF5 input is stored sparse; a dense table (or
+// a dense AnnData X) is stored sparse when
 // more than kSparseZeroFraction of its counts are zero, dense otherwise.
 //
 // Every violation throws InputError with file and line (or entry), e.g.
@@ -58,11 +65,15 @@ enum class CountFormat {
   kMatrixMarket,   // one MatrixMarket file, whatever its name; names "feature_0", … and "obs_0", …
   kTenXDirectory,  // a 10x directory
   kDenseTable,     // a dense TSV/CSV table, whatever its name
+  kHdf5,           // an AnnData .h5ad or 10x Cell Ranger .h5 file (which one: by its content)
 };
 
 class CountReader {
  public:
-  explicit CountReader(const std::string& path, CountFormat format = CountFormat::kDetect);
+  // `layer` names an AnnData layer (/layers/NAME) to read instead of X; it
+  // is refused for every other input.
+  explicit CountReader(const std::string& path, CountFormat format = CountFormat::kDetect,
+                       const std::string& layer = "");
   // Counts already in memory ("what" names them; MatrixMarket or a dense
   // table), for tests and fuzzers.
   CountReader(const std::string& contents, const std::string& what, bool matrix_market);

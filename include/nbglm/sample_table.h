@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nbglm/table.h"
@@ -71,12 +72,31 @@ struct SampleTable {
 };
 
 // Reads and types a sample sheet (TSV, or CSV by extension; see table.h for
-// the text rules). Throws InputError naming file, line, column and rule for:
-// no rows, fewer than one column, an empty or duplicate observation name, a
-// duplicate column name, a ragged row.
+// the text rules), or the obs dataframe of an AnnData file ("*.h5ad", "*.h5",
+// "*.hdf5"; see SampleSheetText). Throws InputError naming file, line, column
+// and rule for: no rows, fewer than one column, an empty or duplicate
+// observation name, a duplicate column name, a ragged row.
 SampleTable ReadSampleTable(const std::string& path);
 // The same from a table already read.
 SampleTable MakeSampleTable(const TextTable& table);
+
+// A sample sheet before typing: its text, and the level order of columns the
+// file itself declares categorical. An AnnData obs becomes: the index as the
+// name column ("path:/obs", "line" = 1-based row), categorical columns as
+// their labels (missing code -1 as NA), numbers in shortest round-trip text
+// (NaN as NA), booleans as TRUE / FALSE, strings as they are.
+struct SampleSheetText {
+  TextTable table;
+  // Categorical columns and their categories in the file's order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> categories;
+};
+// A TSV/CSV sheet (no categories) or an AnnData obs, by the path's form.
+SampleSheetText ReadSampleSheetText(const std::string& path);
+// Types the text as MakeSampleTable(TextTable) does, then makes every
+// declared categorical column a factor whose levels are its categories in
+// the file's order, those without an observation left out (R's droplevels:
+// a level without observations would give the design an all-zero column).
+SampleTable MakeSampleTable(const SampleSheetText& sheet);
 
 // The rows of `samples` in the order of `observation_names` (the same set of
 // names). Throws InputError(what, …) listing the first names missing on either

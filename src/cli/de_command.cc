@@ -55,15 +55,17 @@ Action AddDeCommand(CLI::App& app) {
   CLI::App* command = app.add_subcommand("de", "differential expression: filter, shrunken dispersions, QL F test");
   struct Options {
     ModelOptions model;
-    std::string counts, size_factors = "auto", coef, contrast, reduced_loc, reduced_loc_design, out;
+    std::string counts, layer, size_factors = "auto", coef, contrast, reduced_loc, reduced_loc_design, out;
     std::string method = "ql", dispersion = "shrunk", filter = "expr";
     int threads = 0;
     bool quiet = false;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("--counts", options->counts, "counts: .mtx[.gz], 10x directory, or TSV/CSV (features x observations)")
+  command->add_option("--counts", options->counts,
+                      "counts: .mtx[.gz], 10x directory, TSV/CSV (features x observations), .h5ad or 10x .h5")
       ->required()
       ->check(CLI::ExistingPath);
+  command->add_option("--layer", options->layer, "AnnData layer to read instead of X (e.g. counts)");
   options->model.Register(*command);
   command->add_option("--size-factors", options->size_factors,
                       "auto (default: ratio, or poscounts when every feature has a zero) | ratio | poscounts | "
@@ -105,8 +107,9 @@ Action AddDeCommand(CLI::App& app) {
     }
     CheckOutputFile(options->out);
 
+    options->model.DefaultSamplesToCounts(options->counts);
     NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
-    const CountReader reader(options->counts);
+    const CountReader reader(options->counts, CountFormat::kDetect, options->layer);
     const std::string counts_what = "--counts " + options->counts;
     const bool subset = !options->model.subset.empty();
     if (subset && !options->model.loc_design.empty()) {

@@ -66,7 +66,7 @@ Action AddFitCommand(CLI::App& app) {
   CLI::App* command = app.add_subcommand("fit", "fit NB location-scale GLMs, one per feature");
   struct Options {
     ModelOptions model;
-    std::string counts, size_factors, algorithm = ToString(FitOptions().algorithm), out, features;
+    std::string counts, layer, size_factors, algorithm = ToString(FitOptions().algorithm), out, features;
     std::string scale_estimate = "mle";
     int threads = 0;
     FitOptions defaults;
@@ -78,9 +78,11 @@ Action AddFitCommand(CLI::App& app) {
     std::vector<std::string> argv;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("--counts", options->counts, "counts: .mtx[.gz], 10x directory, or TSV/CSV (features x observations)")
+  command->add_option("--counts", options->counts,
+                      "counts: .mtx[.gz], 10x directory, TSV/CSV (features x observations), .h5ad or 10x .h5")
       ->required()
       ->check(CLI::ExistingPath);
+  command->add_option("--layer", options->layer, "AnnData layer to read instead of X (e.g. counts)");
   options->model.Register(*command);
   command->add_option("--size-factors", options->size_factors,
                       "TSV (observation, size_factor), a numeric column of --samples, or ratio|poscounts|total");
@@ -138,8 +140,9 @@ Action AddFitCommand(CLI::App& app) {
         throw InputError("--features", options->features, "must be BEGIN:END with 0 <= BEGIN <= END");
       }
     }
+    options->model.DefaultSamplesToCounts(options->counts);
     NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
-    const CountReader reader(options->counts);
+    const CountReader reader(options->counts, CountFormat::kDetect, options->layer);
     AlignObservations(reader.observation_names(), "--counts " + options->counts, options->model.ObservationSource(),
                       &model);
     // The features to fit, in chunks whose counts fit in half the memory
@@ -181,6 +184,7 @@ Action AddFitCommand(CLI::App& app) {
     info.inputs.emplace_back(kInputAlgorithm, ToString(fit_options.algorithm));
     info.inputs.emplace_back(kInputScaleEstimate, options->scale_estimate);
     info.inputs.emplace_back(kInputFeatures, options->features);
+    info.inputs.emplace_back(kInputLayer, options->layer);
     if (size_factors.size() > 0) {
       info.files.emplace_back("size_factors.tsv",
                               SizeFactorsToTsv(size_factors, model.location.design.observation_names));

@@ -37,6 +37,7 @@ inline constexpr const char* kInputSizeFactors = "size_factors";
 inline constexpr const char* kInputAlgorithm = "algorithm";
 inline constexpr const char* kInputScaleEstimate = "scale_estimate";  // "mle" (or absent) | "cox-reid"
 inline constexpr const char* kInputFeatures = "features";  // --features BEGIN:END, or ""
+inline constexpr const char* kInputLayer = "layer";        // --layer NAME (AnnData), or ""
 
 // `path` made absolute (so the record survives a change of directory); ""
 // stays "".

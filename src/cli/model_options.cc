@@ -66,7 +66,7 @@ void ModelOptions::Register(CLI::App& command) {
   command.add_option("--scale-constraints", scale_constraints, "constraints on the scale parameters (TSV)")
       ->check(CLI::ExistingFile);
   command.add_option("--scale-nested", scale_nested, "F:G nesting for the scale model (repeatable)");
-  command.add_option("--samples", samples, "sample sheet TSV (observation names, then variables)")
+  command.add_option("--samples", samples, "sample sheet TSV (observation names, then variables); default: the obs of a .h5ad --counts")
       ->check(CLI::ExistingFile);
   command.add_option("--ref", reference_levels, "FACTOR=LEVEL: reference level of a factor (repeatable)");
 }
@@ -74,7 +74,8 @@ void ModelOptions::Register(CLI::App& command) {
 SampleTable ModelOptions::ReadSamples() const {
   if (samples.empty()) throw InputError("--samples", "missing", "a sample sheet is needed here");
   if (subset.empty()) return ReadSampleTable(samples);
-  TextTable table = ReadTextTable(samples);
+  SampleSheetText sheet = ReadSampleSheetText(samples);
+  TextTable& table = sheet.table;
   for (const std::string& spec : subset) {
     const std::size_t equals = spec.find('=');
     if (equals == std::string::npos || equals == 0) {
@@ -99,7 +100,17 @@ SampleTable ModelOptions::ReadSamples() const {
     if (kept.rows.empty()) throw InputError("--subset", spec, "selects no row of " + samples);
     table = std::move(kept);
   }
-  return MakeSampleTable(table);
+  return MakeSampleTable(sheet);
+}
+
+void ModelOptions::DefaultSamplesToCounts(const std::string& counts) {
+  const std::string suffix = ".h5ad";
+  const bool needs_sheet = !loc_formula.empty() || !scale_formula.empty() || !loc_nested.empty() ||
+                           !scale_nested.empty() || !subset.empty();
+  if (samples.empty() && needs_sheet && counts.size() >= suffix.size() &&
+      counts.compare(counts.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    samples = counts;
+  }
 }
 
 NbGlmModel ModelOptions::Build(bool require_identifiable) const {
@@ -119,7 +130,7 @@ NbGlmModel ModelOptions::Build(bool require_identifiable) const {
                               : !loc_nested.empty()    ? p + "loc-nested"
                               : !scale_nested.empty()  ? p + "scale-nested"
                                                        : std::string();
-    if (!needs.empty()) throw InputError(needs, "without --samples", "formulas and nesting read a sample sheet (--samples S.tsv)");
+    if (!needs.empty()) throw InputError(needs, "without --samples", "formulas and nesting read a sample sheet (--samples S.tsv, or the obs of --counts DATA.h5ad)");
   }
   if (!reference_levels.empty() && !uses_formula) {
     throw InputError("--ref", reference_levels.front(), "reference levels apply to formulas (--loc, --scale) only");

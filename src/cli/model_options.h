@@ -51,6 +51,10 @@ struct ModelOptions {
   // InputError when absent, or for a subset naming an unknown column or
   // selecting no row.
   SampleTable ReadSamples() const;
+  // With no --samples, counts in an AnnData file (.h5ad) and formulas,
+  // nesting or --subset that need a sheet, the file's obs is the sample
+  // sheet (docs/cli.md "HDF5 inputs").
+  void DefaultSamplesToCounts(const std::string& counts);
 };
 
 }  // namespace nbglm::cli

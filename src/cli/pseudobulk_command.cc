@@ -20,15 +20,17 @@ namespace nbglm::cli {
 Action AddPseudobulkCommand(CLI::App& app) {
   CLI::App* command = app.add_subcommand("pseudobulk", "sum single-cell counts per sample (and cluster)");
   struct Options {
-    std::string counts, samples, by, out;
+    std::string counts, layer, samples, by, out;
     bool quiet = false;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("--counts", options->counts, "counts: .mtx[.gz], 10x directory, or TSV/CSV (features x cells)")
+  command->add_option("--counts", options->counts,
+                      "counts: .mtx[.gz], 10x directory, TSV/CSV (features x cells), .h5ad or 10x .h5")
       ->required()
       ->check(CLI::ExistingPath);
-  command->add_option("--samples", options->samples, "one row per cell: name, then columns (e.g. sample_id, cluster_id)")
-      ->required()
+  command->add_option("--layer", options->layer, "AnnData layer to read instead of X (e.g. counts)");
+  command->add_option("--samples", options->samples,
+                      "one row per cell: name, then columns (e.g. sample_id, cluster_id); default: the obs of a .h5ad --counts")
       ->check(CLI::ExistingFile);
   command->add_option("--by", options->by, "comma-separated columns whose value combinations are the groups")
       ->required();
@@ -42,8 +44,15 @@ Action AddPseudobulkCommand(CLI::App& app) {
       if (name.empty()) throw InputError("--by", options->by, "an empty column name");
       by.push_back(name);
     }
-    const SampleTable samples = ReadSampleTable(options->samples);
-    const CountMatrix counts = ReadCounts(options->counts);
+    const std::string suffix = ".h5ad";
+    const bool anndata = options->counts.size() >= suffix.size() &&
+                         options->counts.compare(options->counts.size() - suffix.size(), suffix.size(), suffix) == 0;
+    if (options->samples.empty() && !anndata) {
+      throw InputError("--samples", "missing", "pseudobulk needs one row per cell (or --counts DATA.h5ad, whose obs it reads)");
+    }
+    const SampleTable samples = ReadSampleTable(options->samples.empty() ? options->counts : options->samples);
+    const CountReader reader(options->counts, CountFormat::kDetect, options->layer);
+    const CountMatrix counts = reader.Read(0, reader.num_features());
     const PseudobulkResult result = Pseudobulk(counts, samples, by);
 
     const std::string& dir = options->out;

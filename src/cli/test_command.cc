@@ -244,7 +244,8 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
   }
 
   const std::string counts_path = info.Input(kInputCounts);
-  const CountMatrix counts = ReadCounts(counts_path);
+  const CountReader counts_reader(counts_path, CountFormat::kDetect, info.Input(kInputLayer));
+  const CountMatrix counts = counts_reader.Read(0, counts_reader.num_features());
   const std::string counts_what = "counts " + counts_path + " (recorded in " + summary + ")";
   AlignObservations(counts.observation_names(), counts_what, full_options.ObservationSource(), &full_model);
   AlignObservations(counts.observation_names(), counts_what, reduced_options.ObservationSource(), &reduced_model);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/hdf5_counts.h"
 #include "io/line_source.h"
 #include "nbglm/error.h"
 #include "nbglm/table.h"
@@ -261,7 +262,7 @@ double DenseCount(const std::vector<std::string>& fields, std::size_t i, const s
 // CountReader
 
 struct CountReader::Impl {
-  enum class Kind { kMatrixMarket, kDense };
+  enum class Kind { kMatrixMarket, kDense, kHdf5 };
   Kind kind = Kind::kMatrixMarket;
   std::string path;                  // the counts file (a 10x directory's matrix file)
   const std::string* text = nullptr;  // in-memory contents (tests, fuzzers), or null
@@ -277,6 +278,7 @@ struct CountReader::Impl {
   // Per feature: entries in the file (kMatrixMarket; explicit zeros
   // included) and non-zero counts (both kinds).
   std::vector<std::uint32_t> entries, nonzeros;
+  std::unique_ptr<Hdf5CountSource> hdf5;  // kHdf5
 
   std::unique_ptr<LineSource> Lines() const { return OpenLines(path, text); }
   void OpenMatrixMarket(std::vector<std::string> features, std::vector<std::string> barcodes,
@@ -540,11 +542,28 @@ void AppendInteger(std::string* out, std::int64_t value) {
 
 }  // namespace
 
-CountReader::CountReader(const std::string& path, CountFormat format) : impl_(std::make_unique<Impl>()) {
+CountReader::CountReader(const std::string& path, CountFormat format, const std::string& layer)
+    : impl_(std::make_unique<Impl>()) {
   std::error_code error;
   const fs::path file(path);
   impl_->path = path;
   const bool directory = fs::is_directory(file, error);
+  if (format == CountFormat::kDetect && !directory && IsHdf5CountsPath(path)) format = CountFormat::kHdf5;
+  if (format == CountFormat::kHdf5) {
+    Impl& impl = *impl_;
+    impl.kind = Impl::Kind::kHdf5;
+    impl.hdf5 = std::make_unique<Hdf5CountSource>(path, layer);
+    impl.num_features = impl.hdf5->num_features();
+    impl.num_observations = impl.hdf5->num_observations();
+    impl.feature_names = impl.hdf5->feature_names();
+    impl.observation_names = impl.hdf5->observation_names();
+    impl.nonzeros = impl.hdf5->nonzeros();
+    CheckUniqueObservationNames(impl.observation_names, path);
+    return;
+  }
+  if (!layer.empty()) {
+    throw InputError(path, "layer '" + layer + "'", "layers exist only in AnnData (.h5ad) inputs");
+  }
   if (format == CountFormat::kDetect) {
     format = directory                                            ? CountFormat::kTenXDirectory
              : EndsWith(path, ".mtx") || EndsWith(path, ".mtx.gz") ? CountFormat::kMatrixMarket
@@ -615,6 +634,7 @@ std::int64_t CountReader::BytesToRead(Index begin, Index end) const {
   for (Index f = begin; f < end; ++f) stored += impl_->nonzeros[static_cast<std::size_t>(f)];
   const std::int64_t dense = static_cast<std::int64_t>(end - begin) * impl_->num_observations;
   const bool sparse = impl_->kind == Impl::Kind::kMatrixMarket ||
+                     (impl_->kind == Impl::Kind::kHdf5 && impl_->hdf5->layout() != Hdf5CountSource::Layout::kDense) ||
                       1.0 - static_cast<double>(stored) / static_cast<double>(std::max<std::int64_t>(dense, 1)) >
                           kSparseZeroFraction;
   // CSR: 4-byte column + 8-byte value per stored count, 8 bytes per row;
@@ -632,7 +652,15 @@ std::int64_t CountReader::BytesToRead(Index begin, Index end) const {
 CountMatrix CountReader::Read(Index begin, Index end) const {
   CheckRange(begin, end);
   if (begin == end) throw InputError(impl_->path, "features " + std::to_string(begin) + ":" + std::to_string(end), "an empty range");
-  return impl_->kind == Impl::Kind::kMatrixMarket ? impl_->ReadMatrixMarket(begin, end) : impl_->ReadDense(begin, end);
+  switch (impl_->kind) {
+    case Impl::Kind::kMatrixMarket:
+      return impl_->ReadMatrixMarket(begin, end);
+    case Impl::Kind::kHdf5:
+      return impl_->hdf5->Read(begin, end);
+    case Impl::Kind::kDense:
+      break;
+  }
+  return impl_->ReadDense(begin, end);
 }
 
 void CountReader::CheckRange(Index begin, Index end) const {

@@ -269,7 +269,45 @@ SampleTable MakeSampleTable(const TextTable& table) {
   return samples;
 }
 
-SampleTable ReadSampleTable(const std::string& path) { return MakeSampleTable(ReadTextTable(path)); }
+SampleTable MakeSampleTable(const SampleSheetText& sheet) {
+  SampleTable samples = MakeSampleTable(sheet.table);
+  for (const auto& [name, categories] : sheet.categories) {
+    SampleColumn* column = nullptr;
+    for (SampleColumn& c : samples.columns) {
+      if (c.name == name) column = &c;
+    }
+    if (column == nullptr) continue;
+    std::unordered_map<std::string, int> category_of;
+    for (std::size_t k = 0; k < categories.size(); ++k) category_of.emplace(categories[k], static_cast<int>(k));
+    std::vector<bool> used(categories.size(), false);
+    for (std::size_t i = 0; i < column->text.size(); ++i) {
+      if (column->missing[i]) continue;
+      const auto found = category_of.find(column->text[i]);
+      if (found == category_of.end()) {
+        throw InputError(samples.Where(i), "'" + column->text[i] + "'",
+                         "not a category of column '" + name + "'");
+      }
+      used[static_cast<std::size_t>(found->second)] = true;
+    }
+    column->type = SampleColumnType::kFactor;
+    column->is_integer = false;
+    column->numbers.clear();
+    column->levels.clear();
+    std::vector<int> level_of(categories.size(), -1);
+    for (std::size_t k = 0; k < categories.size(); ++k) {
+      if (!used[k]) continue;
+      level_of[k] = static_cast<int>(column->levels.size());
+      column->levels.push_back(categories[k]);
+    }
+    column->level_codes.assign(column->text.size(), -1);
+    for (std::size_t i = 0; i < column->text.size(); ++i) {
+      if (!column->missing[i]) column->level_codes[i] = level_of[static_cast<std::size_t>(category_of[column->text[i]])];
+    }
+  }
+  return samples;
+}
+
+SampleTable ReadSampleTable(const std::string& path) { return MakeSampleTable(ReadSampleSheetText(path)); }
 
 SampleTable SelectObservations(const SampleTable& samples, const std::vector<std::string>& observation_names,
                                const std::string& what) {
