@@ -634,7 +634,7 @@ std::int64_t CountReader::BytesToRead(Index begin, Index end) const {
   for (Index f = begin; f < end; ++f) stored += impl_->nonzeros[static_cast<std::size_t>(f)];
   const std::int64_t dense = static_cast<std::int64_t>(end - begin) * impl_->num_observations;
   const bool sparse = impl_->kind == Impl::Kind::kMatrixMarket ||
-                     (impl_->kind == Impl::Kind::kHdf5 && impl_->hdf5->layout() != Hdf5CountSource::Layout::kDense) ||
+                     (impl_->kind == Impl::Kind::kHdf5 && !impl_->hdf5->is_dense()) ||
                       1.0 - static_cast<double>(stored) / static_cast<double>(std::max<std::int64_t>(dense, 1)) >
                           kSparseZeroFraction;
   // CSR: 4-byte column + 8-byte value per stored count, 8 bytes per row;

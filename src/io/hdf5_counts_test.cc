@@ -73,8 +73,8 @@ INSTANTIATE_TEST_SUITE_P(Layouts, Hdf5LayoutTest,
 
 TEST(Hdf5CountSource, DescribesItsLayout) {
   EXPECT_EQ(Hdf5CountSource(kDir + "x_csr.h5ad", "").description(), "AnnData X (CSR)");
-  EXPECT_EQ(Hdf5CountSource(kDir + "x_csc.h5ad", "").layout(), Hdf5CountSource::Layout::kByFeature);
-  EXPECT_EQ(Hdf5CountSource(kDir + "x_dense.h5ad", "").layout(), Hdf5CountSource::Layout::kDense);
+  EXPECT_EQ(Hdf5CountSource(kDir + "x_csc.h5ad", "").layout(), BlockCountSource::Layout::kByFeature);
+  EXPECT_EQ(Hdf5CountSource(kDir + "x_dense.h5ad", "").layout(), BlockCountSource::Layout::kDenseObservationRows);
   EXPECT_EQ(Hdf5CountSource(kDir + "layer.h5ad", "counts").description(), "AnnData layer 'counts' (CSR)");
   EXPECT_EQ(Hdf5CountSource(kDir + "tenx_v3.h5", "").description(), "10x Cell Ranger HDF5");
   EXPECT_EQ(Hdf5CountSource(kDir + "tenx_v2.h5", "").description(), "10x Cell Ranger 2 HDF5");

@@ -1,0 +1,277 @@
+#include "io/block_count_source.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "nbglm/counts_io.h"
+#include "nbglm/error.h"
+#include "nbglm/table.h"
+
+namespace nbglm {
+namespace {
+
+std::string At(const std::string& name, std::int64_t index) { return name + "[" + std::to_string(index) + "]"; }
+std::string At(const std::string& name, std::int64_t row, std::int64_t column) {
+  return name + "[" + std::to_string(row) + ", " + std::to_string(column) + "]";
+}
+
+std::vector<std::string> Slice(const std::vector<std::string>& names, Index begin, Index end) {
+  return std::vector<std::string>(names.begin() + begin, names.begin() + end);
+}
+
+}  // namespace
+
+void BlockCountSource::CheckOffsets() const {
+  const std::int64_t major = static_cast<std::int64_t>(offsets_.size()) - 1;
+  if (offsets_[0] != 0) throw InputError(At(offsets_name_, 0), std::to_string(offsets_[0]), "offsets start at 0");
+  for (std::int64_t k = 0; k < major; ++k) {
+    const std::int64_t previous = offsets_[static_cast<std::size_t>(k)];
+    const std::int64_t next = offsets_[static_cast<std::size_t>(k + 1)];
+    if (next < previous) {
+      throw InputError(At(offsets_name_, k + 1), std::to_string(next),
+                       "offsets never decrease (previous " + std::to_string(previous) + ")");
+    }
+  }
+  if (offsets_.back() != num_entries_) {
+    throw InputError(At(offsets_name_, major), std::to_string(offsets_.back()),
+                     "the last offset equals the number of stored values, " + std::to_string(num_entries_));
+  }
+}
+
+void BlockCountSource::Open() {
+  nonzeros_.assign(static_cast<std::size_t>(num_features_), 0);
+  std::string rule;
+  if (is_dense()) {
+    const bool observation_rows = layout_ == Layout::kDenseObservationRows;
+    const std::int64_t rows_total = observation_rows ? num_observations_ : num_features_;
+    const std::int64_t columns = observation_rows ? num_features_ : num_observations_;
+    const std::int64_t rows_per_block = std::max<std::int64_t>(1, kCountBlockElements / columns);
+    std::vector<double> block;
+    for (std::int64_t row = 0; row < rows_total; row += rows_per_block) {
+      const std::int64_t rows = std::min(rows_per_block, rows_total - row);
+      block.resize(static_cast<std::size_t>(rows * columns));
+      ReadDenseBlock(row, rows, 0, columns, block.data());
+      for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t c = 0; c < columns; ++c) {
+          const double value = block[static_cast<std::size_t>(r * columns + c)];
+          if (!IsValidCount(value, &rule)) throw InputError(At(values_name_, row + r, c), FormatDouble(value), rule);
+          if (value != 0.0) ++nonzeros_[static_cast<std::size_t>(observation_rows ? c : row + r)];
+        }
+      }
+    }
+    return;
+  }
+  const bool by_observation = layout_ == Layout::kByObservation;
+  const std::int64_t major = by_observation ? num_observations_ : num_features_;
+  const std::int64_t minor = by_observation ? num_features_ : num_observations_;
+  if (static_cast<std::int64_t>(offsets_.size()) != major + 1) {
+    throw InputError(offsets_name_, std::to_string(offsets_.size()) + " offsets",
+                     "expected " + std::to_string(major + 1) + " (one more than the " + std::to_string(major) +
+                         " compressed rows or columns)");
+  }
+  CheckOffsets();
+  std::vector<double> values;
+  std::vector<std::int64_t> indices;
+  std::size_t slot = 0;  // the compressed row / column of the current entry
+  for (std::int64_t first = 0; first < num_entries_; first += kCountBlockElements) {
+    const std::int64_t count = std::min(kCountBlockElements, num_entries_ - first);
+    values.resize(static_cast<std::size_t>(count));
+    indices.resize(static_cast<std::size_t>(count));
+    ReadEntries(first, count, values.data(), indices.data());
+    for (std::int64_t k = 0; k < count; ++k) {
+      const std::int64_t position = first + k;
+      const std::int64_t index = indices[static_cast<std::size_t>(k)];
+      if (index < 0 || index >= minor) {
+        throw InputError(At(indices_name_, position), std::to_string(index),
+                         "indices lie in [0, " + std::to_string(minor) + ")");
+      }
+      const double value = values[static_cast<std::size_t>(k)];
+      if (!IsValidCount(value, &rule)) throw InputError(At(values_name_, position), FormatDouble(value), rule);
+      if (value == 0.0) continue;
+      if (by_observation) {
+        ++nonzeros_[static_cast<std::size_t>(index)];
+      } else {
+        while (offsets_[slot + 1] <= position) ++slot;
+        ++nonzeros_[slot];
+      }
+    }
+  }
+}
+
+CountMatrix BlockCountSource::Read(Index begin, Index end) const {
+  switch (layout_) {
+    case Layout::kByObservation:
+      return ReadByObservation(begin, end);
+    case Layout::kByFeature:
+      return ReadByFeature(begin, end);
+    case Layout::kDenseObservationRows:
+    case Layout::kDenseFeatureRows:
+      break;
+  }
+  return ReadDense(begin, end);
+}
+
+CountMatrix BlockCountSource::ReadDense(Index begin, Index end) const {
+  const std::int64_t features = end - begin;
+  const std::int64_t n = num_observations_;
+  std::int64_t stored = 0;
+  for (Index f = begin; f < end; ++f) stored += nonzeros_[static_cast<std::size_t>(f)];
+  const double zero_fraction = 1.0 - static_cast<double>(stored) / (static_cast<double>(features) * static_cast<double>(n));
+  const bool sparse = zero_fraction > kSparseZeroFraction;
+  Matrix out;
+  std::vector<std::int64_t> row_offsets;
+  std::vector<std::int32_t> csr_columns;
+  std::vector<double> csr_values;
+  std::vector<std::int64_t> cursor;
+  if (sparse) {
+    row_offsets.assign(static_cast<std::size_t>(features) + 1, 0);
+    for (std::int64_t f = 0; f < features; ++f) {
+      row_offsets[static_cast<std::size_t>(f + 1)] =
+          row_offsets[static_cast<std::size_t>(f)] + nonzeros_[static_cast<std::size_t>(begin + f)];
+    }
+    csr_columns.resize(static_cast<std::size_t>(stored));
+    csr_values.resize(static_cast<std::size_t>(stored));
+    cursor.assign(row_offsets.begin(), row_offsets.end() - 1);
+  } else {
+    out = Matrix::from_shape({static_cast<std::size_t>(features), static_cast<std::size_t>(n)});
+  }
+  // Visits one value of feature f (relative to begin) and observation i.
+  auto take = [&](std::int64_t f, std::int64_t i, double value) {
+    if (!sparse) {
+      out(static_cast<std::size_t>(f), static_cast<std::size_t>(i)) = value;
+      return;
+    }
+    if (value == 0.0) return;
+    std::int64_t& at = cursor[static_cast<std::size_t>(f)];
+    if (at >= row_offsets[static_cast<std::size_t>(f + 1)]) {
+      throw InputError(values_name_, "changed while read", "the counts were modified during the run");
+    }
+    csr_columns[static_cast<std::size_t>(at)] = static_cast<std::int32_t>(i);
+    csr_values[static_cast<std::size_t>(at)] = value;
+    ++at;
+  };
+  std::vector<double> block;
+  if (layout_ == Layout::kDenseFeatureRows) {
+    const std::int64_t rows_per_block = std::max<std::int64_t>(1, kCountBlockElements / n);
+    for (std::int64_t row = begin; row < end; row += rows_per_block) {
+      const std::int64_t rows = std::min(rows_per_block, end - row);
+      block.resize(static_cast<std::size_t>(rows * n));
+      ReadDenseBlock(row, rows, 0, n, block.data());
+      for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t i = 0; i < n; ++i) take(row + r - begin, i, block[static_cast<std::size_t>(r * n + i)]);
+      }
+    }
+  } else {
+    const std::int64_t rows_per_block = std::max<std::int64_t>(1, kCountBlockElements / features);
+    for (std::int64_t row = 0; row < n; row += rows_per_block) {
+      const std::int64_t rows = std::min(rows_per_block, n - row);
+      block.resize(static_cast<std::size_t>(rows * features));
+      ReadDenseBlock(row, rows, begin, features, block.data());
+      for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t f = 0; f < features; ++f) take(f, row + r, block[static_cast<std::size_t>(r * features + f)]);
+      }
+    }
+  }
+  if (!sparse) return CountMatrix::FromDense(std::move(out), Slice(feature_names_, begin, end), observation_names_, what_);
+  return CountMatrix::FromCsr(features, n, std::move(row_offsets), std::move(csr_columns), std::move(csr_values),
+                              Slice(feature_names_, begin, end), observation_names_, what_);
+}
+
+// Every entry is streamed in observation order, so each feature's
+// observations arrive sorted; an equal neighbour is a duplicated entry.
+CountMatrix BlockCountSource::ReadByObservation(Index begin, Index end) const {
+  const std::size_t rows = static_cast<std::size_t>(end - begin);
+  std::vector<std::int64_t> row_offsets(rows + 1, 0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    row_offsets[r + 1] = row_offsets[r] + nonzeros_[static_cast<std::size_t>(begin) + r];
+  }
+  const std::size_t total = static_cast<std::size_t>(row_offsets[rows]);
+  std::vector<std::int32_t> csr_columns(total);
+  std::vector<double> csr_values(total);
+  std::vector<std::int64_t> cursor(row_offsets.begin(), row_offsets.end() - 1);
+  std::vector<double> values;
+  std::vector<std::int64_t> indices;
+  std::size_t observation = 0;
+  for (std::int64_t first = 0; first < num_entries_; first += kCountBlockElements) {
+    const std::int64_t count = std::min(kCountBlockElements, num_entries_ - first);
+    values.resize(static_cast<std::size_t>(count));
+    indices.resize(static_cast<std::size_t>(count));
+    ReadEntries(first, count, values.data(), indices.data());
+    for (std::int64_t k = 0; k < count; ++k) {
+      const std::int64_t feature = indices[static_cast<std::size_t>(k)];
+      const double value = values[static_cast<std::size_t>(k)];
+      if (feature < begin || feature >= end || value == 0.0) continue;
+      const std::int64_t position = first + k;
+      while (offsets_[observation + 1] <= position) ++observation;
+      const std::size_t r = static_cast<std::size_t>(feature - begin);
+      std::int64_t& at = cursor[r];
+      if (at >= row_offsets[r + 1]) {
+        throw InputError(values_name_, "changed while read", "the counts were modified during the run");
+      }
+      if (at > row_offsets[r] && csr_columns[static_cast<std::size_t>(at - 1)] == static_cast<std::int32_t>(observation)) {
+        throw InputError(At(indices_name_, position), std::to_string(feature),
+                         "feature " + std::to_string(feature) + " is stored twice for observation " +
+                             std::to_string(observation) + " (a duplicated entry)");
+      }
+      csr_columns[static_cast<std::size_t>(at)] = static_cast<std::int32_t>(observation);
+      csr_values[static_cast<std::size_t>(at)] = value;
+      ++at;
+    }
+  }
+  return CountMatrix::FromCsr(end - begin, num_observations_, std::move(row_offsets), std::move(csr_columns),
+                              std::move(csr_values), Slice(feature_names_, begin, end), observation_names_, what_);
+}
+
+// The range's slices are read directly; observations are sorted within a
+// feature when the store did not.
+CountMatrix BlockCountSource::ReadByFeature(Index begin, Index end) const {
+  const std::size_t rows = static_cast<std::size_t>(end - begin);
+  std::vector<std::int64_t> row_offsets(rows + 1, 0);
+  std::vector<std::int32_t> csr_columns;
+  std::vector<double> csr_values;
+  std::int64_t stored = 0;
+  for (Index f = begin; f < end; ++f) stored += nonzeros_[static_cast<std::size_t>(f)];
+  csr_columns.reserve(static_cast<std::size_t>(stored));
+  csr_values.reserve(static_cast<std::size_t>(stored));
+  std::vector<double> values;
+  std::vector<std::int64_t> indices;
+  std::vector<std::pair<std::int32_t, double>> entries;
+  const auto by_observation = [](const auto& a, const auto& b) { return a.first < b.first; };
+  for (Index f = begin; f < end; ++f) {
+    const std::int64_t first = offsets_[static_cast<std::size_t>(f)];
+    const std::int64_t last = offsets_[static_cast<std::size_t>(f + 1)];
+    entries.clear();
+    for (std::int64_t at = first; at < last; at += kCountBlockElements) {
+      const std::int64_t count = std::min(kCountBlockElements, last - at);
+      values.resize(static_cast<std::size_t>(count));
+      indices.resize(static_cast<std::size_t>(count));
+      ReadEntries(at, count, values.data(), indices.data());
+      for (std::int64_t k = 0; k < count; ++k) {
+        const double value = values[static_cast<std::size_t>(k)];
+        const std::int64_t observation = indices[static_cast<std::size_t>(k)];
+        if (observation < 0 || observation >= num_observations_) {
+          throw InputError(values_name_, "changed while read", "the counts were modified during the run");
+        }
+        if (value != 0.0) entries.emplace_back(static_cast<std::int32_t>(observation), value);
+      }
+    }
+    if (!std::is_sorted(entries.begin(), entries.end(), by_observation)) {
+      std::stable_sort(entries.begin(), entries.end(), by_observation);
+    }
+    for (std::size_t k = 0; k + 1 < entries.size(); ++k) {
+      if (entries[k].first == entries[k + 1].first) {
+        throw InputError(indices_name_, "feature " + std::to_string(f),
+                         "observation " + std::to_string(entries[k].first) + " is stored twice (a duplicated entry)");
+      }
+    }
+    for (const auto& [observation, value] : entries) {
+      csr_columns.push_back(observation);
+      csr_values.push_back(value);
+    }
+    row_offsets[static_cast<std::size_t>(f - begin + 1)] = static_cast<std::int64_t>(csr_values.size());
+  }
+  return CountMatrix::FromCsr(end - begin, num_observations_, std::move(row_offsets), std::move(csr_columns),
+                              std::move(csr_values), Slice(feature_names_, begin, end), observation_names_, what_);
+}
+
+}  // namespace nbglm
