@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "nbglm/count_view.h"
 #include "nbglm/counts.h"
 
 namespace nbglm {
@@ -74,6 +75,10 @@ class CountReader {
   // is refused for every other input.
   explicit CountReader(const std::string& path, CountFormat format = CountFormat::kDetect,
                        const std::string& layer = "");
+  // Counts in the caller's arrays (nbglm/count_view.h), which must outlive
+  // the reader. Checks every value, index and offset once; Read copies only
+  // the range asked for. Throws InputError naming view.what.
+  explicit CountReader(const CountArrayView& view);
   // Counts already in memory ("what" names them; MatrixMarket or a dense
   // table), for tests and fuzzers.
   CountReader(const std::string& contents, const std::string& what, bool matrix_market);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/array_counts.h"
 #include "io/hdf5_counts.h"
 #include "io/line_source.h"
 #include "nbglm/error.h"
@@ -262,7 +263,7 @@ double DenseCount(const std::vector<std::string>& fields, std::size_t i, const s
 // CountReader
 
 struct CountReader::Impl {
-  enum class Kind { kMatrixMarket, kDense, kHdf5 };
+  enum class Kind { kMatrixMarket, kDense, kBlocks };
   Kind kind = Kind::kMatrixMarket;
   std::string path;                  // the counts file (a 10x directory's matrix file)
   const std::string* text = nullptr;  // in-memory contents (tests, fuzzers), or null
@@ -278,12 +279,13 @@ struct CountReader::Impl {
   // Per feature: entries in the file (kMatrixMarket; explicit zeros
   // included) and non-zero counts (both kinds).
   std::vector<std::uint32_t> entries, nonzeros;
-  std::unique_ptr<Hdf5CountSource> hdf5;  // kHdf5
+  std::unique_ptr<BlockCountSource> blocks;  // kBlocks: HDF5 or a caller's arrays
 
   std::unique_ptr<LineSource> Lines() const { return OpenLines(path, text); }
   void OpenMatrixMarket(std::vector<std::string> features, std::vector<std::string> barcodes,
                         const std::string& feature_source, const std::string& observation_source);
   void OpenDense();
+  void OpenBlocks(std::unique_ptr<BlockCountSource> source);
   CountMatrix ReadMatrixMarket(Index begin, Index end) const;
   CountMatrix ReadDense(Index begin, Index end) const;
   std::vector<std::string> FeatureNames(Index begin, Index end) const;
@@ -314,6 +316,17 @@ void CountReader::Impl::OpenMatrixMarket(std::vector<std::string> features, std:
   default_feature_names = features.empty();
   feature_names = std::move(features);
   observation_names = barcodes.empty() ? DefaultObservationNames(num_observations) : std::move(barcodes);
+  CheckUniqueObservationNames(observation_names, path);
+}
+
+void CountReader::Impl::OpenBlocks(std::unique_ptr<BlockCountSource> source) {
+  kind = Kind::kBlocks;
+  blocks = std::move(source);
+  num_features = blocks->num_features();
+  num_observations = blocks->num_observations();
+  feature_names = blocks->feature_names();
+  observation_names = blocks->observation_names();
+  nonzeros = blocks->nonzeros();
   CheckUniqueObservationNames(observation_names, path);
 }
 
@@ -550,15 +563,7 @@ CountReader::CountReader(const std::string& path, CountFormat format, const std:
   const bool directory = fs::is_directory(file, error);
   if (format == CountFormat::kDetect && !directory && IsHdf5CountsPath(path)) format = CountFormat::kHdf5;
   if (format == CountFormat::kHdf5) {
-    Impl& impl = *impl_;
-    impl.kind = Impl::Kind::kHdf5;
-    impl.hdf5 = std::make_unique<Hdf5CountSource>(path, layer);
-    impl.num_features = impl.hdf5->num_features();
-    impl.num_observations = impl.hdf5->num_observations();
-    impl.feature_names = impl.hdf5->feature_names();
-    impl.observation_names = impl.hdf5->observation_names();
-    impl.nonzeros = impl.hdf5->nonzeros();
-    CheckUniqueObservationNames(impl.observation_names, path);
+    impl_->OpenBlocks(std::make_unique<Hdf5CountSource>(path, layer));
     return;
   }
   if (!layer.empty()) {
@@ -616,6 +621,11 @@ CountReader::CountReader(const std::string& contents, const std::string& what, b
   }
 }
 
+CountReader::CountReader(const CountArrayView& view) : impl_(std::make_unique<Impl>()) {
+  impl_->path = view.what;
+  impl_->OpenBlocks(std::make_unique<ArrayCountSource>(view));
+}
+
 CountReader::~CountReader() = default;
 CountReader::CountReader(CountReader&&) noexcept = default;
 CountReader& CountReader::operator=(CountReader&&) noexcept = default;
@@ -634,7 +644,7 @@ std::int64_t CountReader::BytesToRead(Index begin, Index end) const {
   for (Index f = begin; f < end; ++f) stored += impl_->nonzeros[static_cast<std::size_t>(f)];
   const std::int64_t dense = static_cast<std::int64_t>(end - begin) * impl_->num_observations;
   const bool sparse = impl_->kind == Impl::Kind::kMatrixMarket ||
-                     (impl_->kind == Impl::Kind::kHdf5 && !impl_->hdf5->is_dense()) ||
+                     (impl_->kind == Impl::Kind::kBlocks && !impl_->blocks->is_dense()) ||
                       1.0 - static_cast<double>(stored) / static_cast<double>(std::max<std::int64_t>(dense, 1)) >
                           kSparseZeroFraction;
   // CSR: 4-byte column + 8-byte value per stored count, 8 bytes per row;
@@ -655,8 +665,8 @@ CountMatrix CountReader::Read(Index begin, Index end) const {
   switch (impl_->kind) {
     case Impl::Kind::kMatrixMarket:
       return impl_->ReadMatrixMarket(begin, end);
-    case Impl::Kind::kHdf5:
-      return impl_->hdf5->Read(begin, end);
+    case Impl::Kind::kBlocks:
+      return impl_->blocks->Read(begin, end);
     case Impl::Kind::kDense:
       break;
   }
