@@ -164,7 +164,7 @@ Action AddDeCommand(CLI::App& app) {
     }
     const Vector size_factors =
         computed ? ComputeSizeFactors(counts, size_factor_method)
-                 : ResolveSizeFactors(size_factor_method, options->model.samples, reader, std::int64_t{1} << 40, model);
+                 : ResolveSizeFactors(size_factor_method, options->model, reader, std::int64_t{1} << 40, model);
     const DeResult result = DifferentialExpression(counts, model, size_factors, hypothesis, de_options);
     WriteFileAtomically(options->out, result.ToTsv());
     if (!options->quiet) std::cerr << result.BriefReport() << "; size factors " << size_factor_method << "\n";

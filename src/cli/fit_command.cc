@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/fit_inputs.h"
+#include "cli/fit_run.h"
 #include "cli/model_options.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/error.h"
@@ -141,41 +142,27 @@ Action AddFitCommand(CLI::App& app) {
       }
     }
     options->model.DefaultSamplesToCounts(options->counts);
-    NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
+    NbGlmModel built = options->model.Build(/*require_identifiable=*/true);
     const CountReader reader(options->counts, CountFormat::kDetect, options->layer);
-    AlignObservations(reader.observation_names(), "--counts " + options->counts, options->model.ObservationSource(),
-                      &model);
-    // The features to fit, in chunks whose counts fit in half the memory
-    // budget (one chunk unless the input is larger): each chunk is read,
-    // fitted and written before the next (docs/cli.md "Memory").
-    const Index begin = std::min(fit_options.feature_begin, reader.num_features());
-    const Index end = fit_options.feature_end < 0 ? reader.num_features()
-                                                  : std::min(fit_options.feature_end, reader.num_features());
-    const std::int64_t chunk_bytes = static_cast<std::int64_t>(options->memory_budget_mb) * (1 << 20) / 2;
-    const std::vector<std::pair<Index, Index>> chunks =
-        end > begin ? PlanFeatureChunks(reader, begin, end, chunk_bytes) : std::vector<std::pair<Index, Index>>();
+    FitRequest request;
+    request.model = options->model;
+    request.size_factors = options->size_factors;
+    request.fit = fit_options;
+    request.cox_reid = cox_reid;
+    request.chunk_bytes = static_cast<std::int64_t>(options->memory_budget_mb) * (1 << 20) / 2;
+    const FitRun run = PrepareFit(request, std::move(built), reader, "--counts " + options->counts);
+    const NbGlmModel& model = run.model;
+    const Vector& size_factors = run.size_factors;
     const std::string& sf = options->size_factors;
-    const Vector size_factors = ResolveSizeFactors(sf, options->model.samples, reader, chunk_bytes, model);
     Progress progress(!options->quiet);
     FitOutputWriter writer(options->out, model);
-    Index fitted = 0;
-    const Index total = end - begin;
-    for (const auto& [chunk_begin, chunk_end] : chunks) {
-      const CountMatrix counts = reader.Read(chunk_begin, chunk_end);
-      FitOptions chunk_options = fit_options;
-      chunk_options.feature_begin = 0;
-      chunk_options.feature_end = -1;
-      chunk_options.progress = [&progress, fitted, total](Index done, Index) { progress.Update(fitted + done, total); };
-      FitResult result = cox_reid ? FitCoxReid(counts, model, size_factors, chunk_options)
-                                  : Fit(counts, model, size_factors, chunk_options);
-      result.feature_begin = chunk_begin;
-      writer.Append(result);
-      fitted += result.num_features();
-    }
+    FitChunks(
+        run, request, reader, [&progress](Index done, Index total) { progress.Update(done, total); },
+        [&writer](FitResult& result) { writer.Append(result); });
     FitRunInfo info;
     info.counts_path = options->counts;
     info.extra.emplace_back("size_factors", sf.empty() ? "none" : sf);
-    info.extra.emplace_back("chunks", std::to_string(chunks.size()));
+    info.extra.emplace_back("chunks", std::to_string(run.chunks.size()));
     // What `nbglm test` needs to refit a reduced model on the same data.
     info.inputs.emplace_back(kInputCounts, AbsolutePath(options->counts));
     RecordModelInputs(options->model, &info);

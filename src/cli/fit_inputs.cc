@@ -37,8 +37,9 @@ void SetCommandLine(int argc, char** argv) {
 
 const std::string& CommandLine() { return CommandLineStorage(); }
 
-Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountReader& counts,
+Vector ResolveSizeFactors(const std::string& value, const ModelOptions& options, const CountReader& counts,
                           std::int64_t max_bytes, const NbGlmModel& model) {
+  const std::string& samples = options.samples;
   if (value.empty()) return Vector();
   if (value == "ratio" || value == "poscounts" || value == "total") return ComputeSizeFactors(counts, value, max_bytes);
   std::error_code error;
@@ -46,7 +47,7 @@ Vector ResolveSizeFactors(const std::string& value, const std::string& samples, 
     return ReadSizeFactors(value, model.location.design.observation_names);
   }
   if (!samples.empty()) {
-    const SampleTable sheet = ReadSampleTable(samples);
+    const SampleTable sheet = options.ReadAllSamples();
     if (const SampleColumn* column = sheet.Find(value)) {
       if (column->type != SampleColumnType::kNumeric) {
         throw InputError("--size-factors", value,

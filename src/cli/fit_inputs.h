@@ -45,11 +45,11 @@ std::string AbsolutePath(const std::string& path);
 
 // The size factors of --size-factors VALUE: computed for "ratio",
 // "poscounts" or "total"; read from VALUE when it is a file; else the numeric
-// column VALUE of the sample sheet `samples` (when given); none for "".
+// column VALUE of the sample sheet of `options` (when it has one); none for "".
 // Throws InputError naming --size-factors otherwise, or for a column that is
 // not numeric or has a value that is not finite and > 0.
 // Computed ones read the counts at most `max_bytes` at a time.
-Vector ResolveSizeFactors(const std::string& value, const std::string& samples, const CountReader& counts,
+Vector ResolveSizeFactors(const std::string& value, const ModelOptions& options, const CountReader& counts,
                           std::int64_t max_bytes, const NbGlmModel& model);
 
 // Records the model options in `info` (designs, constraints, sample sheet,

@@ -73,8 +73,8 @@ void ModelOptions::Register(CLI::App& command) {
 
 SampleTable ModelOptions::ReadSamples() const {
   if (samples.empty()) throw InputError("--samples", "missing", "a sample sheet is needed here");
-  if (subset.empty()) return ReadSampleTable(samples);
-  SampleSheetText sheet = ReadSampleSheetText(samples);
+  SampleSheetText sheet = sample_sheet ? *sample_sheet : ReadSampleSheetText(samples);
+  if (subset.empty()) return MakeSampleTable(sheet);
   TextTable& table = sheet.table;
   for (const std::string& spec : subset) {
     const std::size_t equals = spec.find('=');
@@ -101,6 +101,11 @@ SampleTable ModelOptions::ReadSamples() const {
     table = std::move(kept);
   }
   return MakeSampleTable(sheet);
+}
+
+SampleTable ModelOptions::ReadAllSamples() const {
+  if (samples.empty()) throw InputError("--samples", "missing", "a sample sheet is needed here");
+  return MakeSampleTable(sample_sheet ? *sample_sheet : ReadSampleSheetText(samples));
 }
 
 void ModelOptions::DefaultSamplesToCounts(const std::string& counts) {

@@ -4,6 +4,7 @@
 #ifndef NBGLM_SRC_CLI_MODEL_OPTIONS_H_
 #define NBGLM_SRC_CLI_MODEL_OPTIONS_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct ModelOptions {
   std::string scale_constraints;
   std::vector<std::string> scale_nested;
   std::string samples;                   // --samples S.tsv
+  // A sample sheet held in memory (the Python module's obs); when set,
+  // `samples` only names it in messages.
+  std::shared_ptr<const SampleSheetText> sample_sheet;
   std::vector<std::string> reference_levels;  // --ref FACTOR=LEVEL …
   // --subset COLUMN=VALUE …: only the sheet's rows with these values (all
   // must hold), typed after the selection so that levels without rows
@@ -51,6 +55,8 @@ struct ModelOptions {
   // InputError when absent, or for a subset naming an unknown column or
   // selecting no row.
   SampleTable ReadSamples() const;
+  // The whole sheet, --subset not applied.
+  SampleTable ReadAllSamples() const;
   // With no --samples, counts in an AnnData file (.h5ad) and formulas,
   // nesting or --subset that need a sheet, the file's obs is the sample
   // sheet (docs/cli.md "HDF5 inputs").
