@@ -4,52 +4,20 @@
 // filter, Cox–Reid dispersions shrunk across features and the
 // quasi-likelihood F test. Writes TSV with one row per input feature, in
 // input order; a summary on stderr.
-#include <algorithm>
-#include <cmath>
-#include <filesystem>
 #include <iostream>
 #include <memory>
-#include <set>
+#include <string>
 
 #include "cli/commands.h"
-#include "cli/fit_inputs.h"
+#include "cli/de_run.h"
 #include "cli/model_options.h"
 #include "cli/output_file.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/de.h"
 #include "nbglm/error.h"
-#include "nbglm/size_factors.h"
 #include "nbglm/table.h"
 
 namespace nbglm::cli {
-namespace {
-
-// --contrast C.tsv: a header naming every location parameter once (any
-// order) and one row of weights.
-std::vector<double> ReadLocationContrast(const std::string& path, const std::vector<std::string>& names) {
-  const TextTable table = ReadTextTable(path);
-  std::string list;
-  for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
-  if (table.rows.size() != 1) {
-    throw InputError(path, std::to_string(table.rows.size()) + " rows of weights",
-                     "a contrast file has a header of parameter names and exactly one row of weights");
-  }
-  const std::set<std::string> header(table.header.begin(), table.header.end());
-  if (header.size() != table.header.size() || header != std::set<std::string>(names.begin(), names.end())) {
-    std::string given;
-    for (const std::string& name : table.header) given += (given.empty() ? "" : ", ") + name;
-    throw InputError(path + ":1", "header " + given,
-                     "must name every location parameter exactly once (" + list + ")");
-  }
-  std::vector<double> contrast(names.size(), 0.0);
-  for (std::size_t c = 0; c < table.header.size(); ++c) {
-    const std::size_t j = static_cast<std::size_t>(std::find(names.begin(), names.end(), table.header[c]) - names.begin());
-    contrast[j] = ParseFiniteDouble(table.rows[0][c], table.Where(0), "weight of '" + table.header[c] + "'");
-  }
-  return contrast;
-}
-
-}  // namespace
 
 Action AddDeCommand(CLI::App& app) {
   CLI::App* command = app.add_subcommand("de", "differential expression: filter, shrunken dispersions, QL F test");
@@ -99,73 +67,23 @@ Action AddDeCommand(CLI::App& app) {
     de_options.num_threads = threads->count() > 0 ? options->threads : 0;
     std::string error;
     if (!de_options.IsValid(&error)) throw InputError(error);
-    const int tests = (options->coef.empty() ? 0 : 1) + (options->contrast.empty() ? 0 : 1) +
-                      (options->reduced_loc.empty() ? 0 : 1) + (options->reduced_loc_design.empty() ? 0 : 1);
-    if (tests != 1) {
-      throw InputError("de", std::to_string(tests) + " hypotheses given",
-                       "give exactly one of --coef, --contrast, --reduced-loc, --reduced-loc-design");
-    }
+    DeRequest request;
+    request.coef = options->coef;
+    request.contrast = options->contrast;
+    request.reduced_loc = options->reduced_loc;
+    request.reduced_loc_design = options->reduced_loc_design;
+    request.size_factors = options->size_factors;
+    request.de = de_options;
+    CheckDeHypothesis(request);
     CheckOutputFile(options->out);
 
     options->model.DefaultSamplesToCounts(options->counts);
-    NbGlmModel model = options->model.Build(/*require_identifiable=*/true);
-    const CountReader reader(options->counts, CountFormat::kDetect, options->layer);
-    const std::string counts_what = "--counts " + options->counts;
-    const bool subset = !options->model.subset.empty();
-    if (subset && !options->model.loc_design.empty()) {
-      throw InputError("--subset", options->model.subset.front(), "selects rows of a sample sheet: use --loc, not --loc-design");
-    }
-    // With --subset the observations are the selected rows; the counts' other columns are left out.
-    std::vector<std::string> observations = reader.observation_names();
-    if (subset) observations = model.location.design.observation_names;
-    AlignObservations(observations, counts_what, options->model.ObservationSource(), &model);
-    DeHypothesis hypothesis;
-    if (!options->coef.empty()) {
-      hypothesis = DeHypothesis::Coefficient(model, options->coef);
-    } else if (!options->contrast.empty()) {
-      hypothesis = DeHypothesis::Contrast(ReadLocationContrast(options->contrast, model.location.design.parameter_names),
-                                          "contrast " + options->contrast);
-    } else {
-      ModelOptions reduced = options->model;
-      reduced.option_prefix = "--reduced-";
-      reduced.loc_design = options->reduced_loc_design;
-      reduced.loc_formula = options->reduced_loc;
-      reduced.loc_constraints.clear();
-      if (!reduced.loc_formula.empty() && reduced.samples.empty()) {
-        throw InputError("--reduced-loc", reduced.loc_formula, "a formula needs --samples");
-      }
-      NbGlmModel null_model = reduced.Build(/*require_identifiable=*/true);
-      AlignObservations(observations, counts_what, reduced.ObservationSource(), &null_model);
-      hypothesis = DeHypothesis::Reduced(null_model.location, "reduced model " + (options->reduced_loc.empty()
-                                                                                     ? options->reduced_loc_design
-                                                                                     : "\"" + options->reduced_loc + "\""));
-    }
-
-    const CountMatrix counts = subset ? SelectCountColumns(reader.Read(0, reader.num_features()), observations)
-                                      : reader.Read(0, reader.num_features());
-    std::string size_factor_method = options->size_factors;
-    if (size_factor_method == "auto") {
-      // Median of ratios needs a feature with no zero; single-cell-like data
-      // have none, and DESeq2's poscounts is the peers' answer there.
-      bool some_positive = false;
-      std::vector<double> y(static_cast<std::size_t>(counts.num_observations()));
-      for (Index f = 0; f < counts.num_features() && !some_positive; ++f) {
-        counts.CopyFeature(f, y.data());
-        some_positive = std::all_of(y.begin(), y.end(), [](double v) { return v > 0.0; });
-      }
-      size_factor_method = some_positive ? "ratio" : "poscounts";
-    }
-    const bool computed =
-        size_factor_method == "ratio" || size_factor_method == "poscounts" || size_factor_method == "total";
-    if (subset && !computed) {
-      throw InputError("--size-factors", size_factor_method,
-                       "with --subset, size factors are computed on the selected observations: auto, ratio, "
-                       "poscounts or total");
-    }
-    const Vector size_factors =
-        computed ? ComputeSizeFactors(counts, size_factor_method)
-                 : ResolveSizeFactors(size_factor_method, options->model, reader, std::int64_t{1} << 40, model);
-    const DeResult result = DifferentialExpression(counts, model, size_factors, hypothesis, de_options);
+    request.model = options->model;
+    const DeRun run = RunDe(
+        request, [&options]() { return CountReader(options->counts, CountFormat::kDetect, options->layer); },
+        "--counts " + options->counts);
+    const DeResult& result = run.result;
+    const std::string& size_factor_method = run.size_factor_method;
     WriteFileAtomically(options->out, result.ToTsv());
     if (!options->quiet) std::cerr << result.BriefReport() << "; size factors " << size_factor_method << "\n";
     return 0;
