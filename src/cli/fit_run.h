@@ -52,6 +52,11 @@ void FitChunks(const FitRun& run, const FitRequest& request, const CountReader& 
                const std::function<void(Index done, Index total)>& progress,
                const std::function<void(FitResult&)>& consume);
 
+// FitChunks collected into one FitResult over [run.begin, run.end), as one
+// Fit over that range returns it (feature_begin = run.begin).
+FitResult CollectFit(const FitRun& run, const FitRequest& request, const CountReader& reader,
+                     const std::function<void(Index done, Index total)>& progress);
+
 }  // namespace nbglm::cli
 
 #endif  // NBGLM_SRC_CLI_FIT_RUN_H_

@@ -1,0 +1,225 @@
+"""nbglm: negative-binomial GLMs per feature, and calibrated differential
+expression, over the nbglm C++ library (docs/python.md).
+
+Counts are **observations x features**, as AnnData holds them: an
+``anndata.AnnData`` (``X``, or a layer), a numpy array, a scipy.sparse matrix
+(CSR or CSC, read in place) or a pandas DataFrame. With an AnnData, ``obs`` is
+the sample sheet unless ``samples=`` is given. Results are pandas DataFrames
+equal, value for value, to the files the ``nbglm`` command writes for the
+same inputs.
+
+    import anndata, nbglm
+    adata = anndata.read_h5ad("kang.h5ad")
+    fit = nbglm.fit(adata, loc="~ cluster_id + group_id", size_factors="total")
+    fit.loc_coef                       # features x location parameters
+    nbglm.test(fit, coef="group_idstim")
+    pb = nbglm.pseudobulk(adata, by=["sample_id", "cluster_id"])
+    de = nbglm.de(pb.counts, samples=pb.samples, loc="~ donor + group_id",
+                  coef="group_idstim", subset={"cluster_id": "B cells"})
+"""
+
+import io
+import sys
+from collections import namedtuple
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._inputs import counts_arguments, model_arguments, resolve_samples
+
+__version__ = "0.1.0"
+__all__ = ["fit", "test", "de", "pseudobulk", "FitResult", "Pseudobulk", "plot"]
+
+
+def _progress_callback(progress, what):
+    """tqdm when asked for and installed (Debian python3-tqdm), else none."""
+    if not progress:
+        return None, None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None, None
+    bar = tqdm(total=0, desc=what, unit="features", file=sys.stderr)
+
+    def update(done, total):
+        if bar.total != total:
+            bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update, bar
+
+
+class FitResult:
+    """The fit of one NB GLM per feature (``nbglm.fit``).
+
+    Attributes (pandas, one row per feature, indexed by feature id):
+      loc_coef, loc_se      location coefficients and standard errors (log mean)
+      scale_coef, scale_se  scale coefficients and standard errors (log NB size r)
+      stats                 loglik, status, iterations, location_trained, scale_trained
+      size_factors          a Series per observation, or None
+      report                the one-line summary the command line prints
+    These equal the files of ``nbglm fit`` (loc_coef.tsv, …, feature_stats.tsv).
+    """
+
+    def __init__(self, handle):
+        self._handle = handle
+        a = handle.arrays()
+        index = pd.Index(a["feature_names"], name="feature")
+
+        def frame(values, names):
+            return pd.DataFrame(values, index=index, columns=list(names))
+
+        self.loc_coef = frame(a["loc_coef"], a["loc_names"])
+        self.loc_se = frame(a["loc_se"], a["loc_names"])
+        self.scale_coef = frame(a["scale_coef"], a["scale_names"])
+        self.scale_se = frame(a["scale_se"], a["scale_names"])
+        self.stats = pd.DataFrame({"loglik": a["loglik"], "status": a["status"],
+                                   "iterations": np.asarray(a["iterations"], dtype=np.int64),
+                                   "location_trained": np.asarray(a["location_trained"], dtype=np.int64),
+                                   "scale_trained": np.asarray(a["scale_trained"], dtype=np.int64)}, index=index)
+        sf = a["size_factors"]
+        self.size_factors = (pd.Series(sf, index=pd.Index(a["obs_names"], name="observation"), name="size_factor")
+                             if len(sf) else None)
+        self.report = a["report"]
+
+    def __repr__(self):
+        return f"<nbglm.FitResult: {self.report}>"
+
+
+def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=None, scale_constraints=None,
+        loc_nested=None, scale_nested=None, loc_design=None, scale_design=None, size_factors=None,
+        algorithm="newton", scale_estimate="mle", threads=None, layer=None, memory_budget=4096,
+        max_iterations=200, function_tolerance=1e-12, gradient_tolerance=1e-8, progress=False):
+    """Fits one negative-binomial GLM per feature, as ``nbglm fit`` does.
+
+    counts: observations x features — an AnnData (X, or ``layer``), numpy
+        array, scipy.sparse CSR/CSC matrix (read in place, never densified) or
+        pandas DataFrame.
+    samples: the sample sheet, a DataFrame indexed by observation name, or a
+        TSV/.h5ad path; default: the AnnData's obs (categoricals keep their
+        category order).
+    loc, scale: R formulas of the location (log mean) and scale (log NB size)
+        models, e.g. "~ cluster_id + group_id"; scale defaults to "~ 1".
+    ref: reference levels, {"factor": "level"}.
+    loc_constraints, scale_constraints: constraint tables (TSV paths);
+        loc_nested / scale_nested: "F:G" nesting shorthands.
+    loc_design, scale_design: design TSV paths instead of formulas.
+    size_factors: None, "ratio", "poscounts", "total", a numeric column of
+        the sheet, a TSV path, or one value per observation (array-like).
+    algorithm: "newton", "irls" or "ceres"; scale_estimate: "mle" or "cox-reid".
+    threads: threads over features (None: all cores); results do not depend on it.
+    memory_budget: MiB for counts copied out of the input at a time.
+    progress: a tqdm bar (if tqdm is installed).
+
+    Returns a FitResult. Raises ValueError with the command line's message for
+    a mistake in the inputs; Ctrl-C stops the fit (KeyboardInterrupt).
+    """
+    args, obs = counts_arguments(counts, layer)
+    sheet = resolve_samples(samples, obs)
+    model = model_arguments(loc, scale, loc_design, scale_design, loc_constraints, scale_constraints, loc_nested,
+                            scale_nested, ref, None)
+    if size_factors is not None and not isinstance(size_factors, str):
+        size_factors = np.ascontiguousarray(np.asarray(size_factors, dtype=np.float64))
+    options = {"size_factors": size_factors, "algorithm": algorithm, "scale_estimate": scale_estimate,
+               "threads": 0 if threads is None else int(threads), "memory_budget": int(memory_budget),
+               "max_iterations": int(max_iterations), "function_tolerance": float(function_tolerance),
+               "gradient_tolerance": float(gradient_tolerance)}
+    callback, bar = _progress_callback(progress, "fit")
+    try:
+        handle = _core.fit(args, sheet, model, options, callback)
+    finally:
+        if bar is not None:
+            bar.close()
+    return FitResult(handle)
+
+
+def _test_frame(a):
+    return pd.DataFrame({"estimate": a["estimate"], "se": a["se"], "statistic": a["statistic"],
+                         "pvalue": a["pvalue"], "padj": a["padj"], "status": a["status"]},
+                        index=pd.Index(a["feature_names"], name="feature"))
+
+
+def test(fit_result, coef=None, contrast=None):
+    """Wald test of one coefficient or a contrast of a FitResult, as
+    ``nbglm test --coef`` / ``--contrast`` does on the fit directory.
+
+    coef: a parameter name ("group_idstim"; "loc:NAME" / "scale:NAME" pick
+        the predictor).
+    contrast: {parameter: weight} over every parameter of one predictor.
+
+    Returns a DataFrame (estimate, se, statistic, pvalue, padj, status).
+    Likelihood-ratio tests: ``nbglm.de(..., method="lrt")`` or the command line.
+    """
+    if not isinstance(fit_result, FitResult):
+        raise ValueError(f"fit_result: {type(fit_result).__name__}: a FitResult from nbglm.fit is expected")
+    return _test_frame(_core.test(fit_result._handle, coef, contrast))
+
+
+_DE_COLUMNS = ["base_mean", "estimate", "log2_fold_change", "se", "statistic", "df1", "df2", "pvalue", "padj",
+               "dispersion"]
+
+
+def de(counts, samples=None, loc=None, coef=None, contrast=None, reduced_loc=None, reduced_loc_design=None,
+       ref=None, loc_constraints=None, loc_nested=None, loc_design=None, scale=None, method="ql",
+       dispersion="shrunk", filter="expr", size_factors="auto", subset=None, threads=None, layer=None):
+    """Differential expression, as ``nbglm de`` (docs/de.md): expression
+    filter, Cox–Reid dispersions shrunk towards a trend, quasi-likelihood F
+    test — calibrated for few replicates. For single cells, pseudobulk first.
+
+    counts, samples, loc, ref, loc_constraints, loc_nested, loc_design, layer:
+        as for ``fit``.
+    Exactly one hypothesis: coef="name", contrast={name: weight},
+        reduced_loc="~ …" or reduced_loc_design=path.
+    method: "ql", "wald" or "lrt"; dispersion: "shrunk" or "mle";
+    filter: "expr" (edgeR's filterByExpr) or "none"; size_factors: "auto",
+    "ratio", "poscounts", "total", a sheet column or a TSV path;
+    subset: {column: value} — test within these sample-sheet rows.
+
+    Returns a DataFrame indexed by feature (input order): base_mean, estimate,
+    log2_fold_change, se, statistic, df1, df2, pvalue, padj, dispersion,
+    status; ``.attrs["report"]`` holds the summary line.
+    """
+    args, obs = counts_arguments(counts, layer)
+    sheet = resolve_samples(samples, obs)
+    model = model_arguments(loc, scale, loc_design, None, loc_constraints, None, loc_nested, None, ref, subset)
+    options = {"coef": coef, "contrast": contrast, "reduced_loc": reduced_loc,
+               "reduced_loc_design": reduced_loc_design, "method": method, "dispersion": dispersion,
+               "filter": filter, "size_factors": size_factors, "threads": 0 if threads is None else int(threads)}
+    a = _core.de(args, sheet, model, options)
+    frame = pd.DataFrame({name: a[name] for name in _DE_COLUMNS}, index=pd.Index(a["feature_names"], name="feature"))
+    frame["status"] = a["status"]
+    frame.attrs["report"] = a["report"]
+    return frame
+
+
+Pseudobulk = namedtuple("Pseudobulk", ["counts", "samples"])
+Pseudobulk.__doc__ = """Counts summed per group (``nbglm.pseudobulk``).
+
+counts: groups x features (a DataFrame; the transpose of the command line's
+    counts.tsv, as nbglm's Python inputs are observations x features).
+samples: one row per group — every sheet column constant within groups and
+    n_cells — equal to the command line's samples.tsv read with pandas."""
+
+
+def pseudobulk(counts, by, samples=None, layer=None):
+    """Sums the counts of the cells of each combination of the ``by``
+    columns (e.g. ["sample_id", "cluster_id"]), as ``nbglm pseudobulk``.
+
+    counts: cells x features (AnnData, numpy, scipy.sparse, DataFrame);
+    samples: one row per cell (default: the AnnData's obs).
+    Returns Pseudobulk(counts, samples), ready for ``nbglm.de``.
+    """
+    args, obs = counts_arguments(counts, layer)
+    sheet = resolve_samples(samples, obs)
+    if isinstance(by, str):
+        by = [by]
+    a = _core.pseudobulk(args, sheet, list(by))
+    sums = pd.DataFrame(a["counts"].T, index=pd.Index(a["group_names"], name="sample"),
+                        columns=pd.Index(a["feature_names"], name="feature"))
+    sheet_frame = pd.read_csv(io.StringIO(a["samples_tsv"]), sep="\t", index_col=0)
+    return Pseudobulk(sums, sheet_frame)
+
+
+from . import plot  # noqa: E402  (matplotlib is imported only when a plot is drawn)

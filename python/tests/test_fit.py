@@ -1,0 +1,103 @@
+"""nbglm.fit and nbglm.test equal `nbglm fit` / `nbglm test` value for value,
+whatever the input layout; inputs are read in place; errors are the CLI's."""
+import os
+import signal
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import nbglm
+from conftest import DATA, read_table, run_cli
+
+FILES = {"loc_coef": "loc_coef.tsv", "loc_se": "loc_se.tsv", "scale_coef": "scale_coef.tsv",
+         "scale_se": "scale_se.tsv", "stats": "feature_stats.tsv"}
+
+
+def layouts(adata):
+    dense = adata.X.toarray()
+    return {"csr": adata.X, "csc": adata.X.tocsc(), "dense": dense, "fortran": np.asfortranarray(dense),
+            "int64_csr": sp.csr_matrix(adata.X.astype(np.int64))}
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc", "dense", "fortran", "int64_csr"])
+def test_fit_equals_the_command_line(kang, kang_cli_fit, layout):
+    import anndata
+    x = layouts(kang)[layout]
+    adata = anndata.AnnData(X=x, obs=kang.obs, var=kang.var, dtype=x.dtype)
+    fit = nbglm.fit(adata, loc="~ cluster_id + group_id", size_factors="total")
+    for attribute, file in FILES.items():
+        pd.testing.assert_frame_equal(getattr(fit, attribute), read_table(kang_cli_fit / file), check_exact=True,
+                                      check_names=False)
+    sf = read_table(kang_cli_fit / "size_factors.tsv")["size_factor"]
+    np.testing.assert_array_equal(fit.size_factors.to_numpy(), sf.to_numpy())
+    assert "converged" in fit.report
+
+
+def test_numpy_and_dataframe_inputs_with_a_sheet(kang, kang_cli_fit):
+    dense = pd.DataFrame(kang.X.toarray(), index=kang.obs_names, columns=kang.var_names)
+    fit = nbglm.fit(dense, samples=kang.obs, loc="~ cluster_id + group_id", size_factors="total")
+    pd.testing.assert_frame_equal(fit.loc_coef, read_table(kang_cli_fit / "loc_coef.tsv"), check_exact=True,
+                                  check_names=False)
+    # A bare array has no names: observations match the sheet by position.
+    bare = nbglm.fit(kang.X, samples=str(DATA / "kang_muscat" / "cells.tsv"), loc="~ cluster_id + group_id",
+                     size_factors="total")
+    np.testing.assert_array_equal(bare.loc_coef.to_numpy(), fit.loc_coef.to_numpy())
+
+
+def test_wald_tests_equal_the_command_line(kang, kang_cli_fit, tmp_path):
+    fit = nbglm.fit(kang, loc="~ cluster_id + group_id", size_factors="total")
+    status, err = run_cli("test", "--quiet", "--fit", kang_cli_fit, "--coef", "group_idstim", "--out", tmp_path / "t.tsv")
+    assert status == 0, err
+    pd.testing.assert_frame_equal(nbglm.test(fit, coef="group_idstim"), read_table(tmp_path / "t.tsv"),
+                                  check_exact=True, check_names=False)
+    names = list(fit.loc_coef.columns)
+    weights = {name: 0.0 for name in names}
+    weights["cluster_idCD4 T cells"], weights["cluster_idCD8 T cells"] = 1.0, -1.0
+    pd.DataFrame([weights]).to_csv(tmp_path / "c.tsv", sep="\t", index=False)
+    status, err = run_cli("test", "--quiet", "--fit", kang_cli_fit, "--contrast", tmp_path / "c.tsv", "--out",
+                          tmp_path / "c_out.tsv")
+    assert status == 0, err
+    pd.testing.assert_frame_equal(nbglm.test(fit, contrast=weights), read_table(tmp_path / "c_out.tsv"),
+                                  check_exact=True, check_names=False)
+
+
+def test_mistakes_raise_the_command_lines_message(kang, kang_cli_fit, tmp_path):
+    fit = nbglm.fit(kang, loc="~ cluster_id + group_id", size_factors="total")
+    status, err = run_cli("test", "--quiet", "--fit", kang_cli_fit, "--coef", "nope", "--out", tmp_path / "t.tsv")
+    assert status == 2
+    with pytest.raises(ValueError) as raised:
+        nbglm.test(fit, coef="nope")
+    assert "nbglm: error: " + str(raised.value) + "\n" == err
+    with pytest.raises(ValueError, match="unknown column|not a column"):
+        nbglm.fit(kang, loc="~ no_such_column")
+    bad = sp.csr_matrix(kang.X.copy())
+    bad.data[5] = 0.5
+    with pytest.raises(ValueError, match=r"^X\.data\[5\]: 0\.5: counts must be non-negative integers$"):
+        import anndata
+        nbglm.fit(anndata.AnnData(X=bad, obs=kang.obs, var=kang.var, dtype=bad.dtype), loc="~ group_id")
+    with pytest.raises(ValueError, match="layer 'raw': no such layer"):
+        nbglm.fit(kang, loc="~ group_id", layer="raw")
+
+
+def test_ctrl_c_stops_a_fit():
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(5.0, size=(200, 40000)).astype(np.int32)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            nbglm.fit(counts, loc_design=None, samples=pd.DataFrame({"g": ["a", "b"] * 100},
+                                                                     index=[f"obs_{i}" for i in range(200)]),
+                      loc="~ g", threads=1, algorithm="ceres")
+    finally:
+        timer.cancel()
+    # The interpreter's own handler is back.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_help_documents_the_orientation():
+    assert "observations x features" in nbglm.fit.__doc__
+    assert "observations x features" in nbglm.__doc__
