@@ -117,7 +117,7 @@ def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=No
     a mistake in the inputs; Ctrl-C stops the fit (KeyboardInterrupt).
     """
     args, obs = counts_arguments(counts, layer)
-    sheet = resolve_samples(samples, obs)
+    sheet = resolve_samples(samples, obs, args)
     model = model_arguments(loc, scale, loc_design, scale_design, loc_constraints, scale_constraints, loc_nested,
                             scale_nested, ref, None)
     if size_factors is not None and not isinstance(size_factors, str):
@@ -182,7 +182,7 @@ def de(counts, samples=None, loc=None, coef=None, contrast=None, reduced_loc=Non
     status; ``.attrs["report"]`` holds the summary line.
     """
     args, obs = counts_arguments(counts, layer)
-    sheet = resolve_samples(samples, obs)
+    sheet = resolve_samples(samples, obs, args)
     model = model_arguments(loc, scale, loc_design, None, loc_constraints, None, loc_nested, None, ref, subset)
     options = {"coef": coef, "contrast": contrast, "reduced_loc": reduced_loc,
                "reduced_loc_design": reduced_loc_design, "method": method, "dispersion": dispersion,
@@ -212,7 +212,7 @@ def pseudobulk(counts, by, samples=None, layer=None):
     Returns Pseudobulk(counts, samples), ready for ``nbglm.de``.
     """
     args, obs = counts_arguments(counts, layer)
-    sheet = resolve_samples(samples, obs)
+    sheet = resolve_samples(samples, obs, args)
     if isinstance(by, str):
         by = [by]
     a = _core.pseudobulk(args, sheet, list(by))

@@ -141,14 +141,15 @@ def model_arguments(loc, scale, loc_design, scale_design, loc_constraints, scale
             "subset": as_list(subset)}
 
 
-def resolve_samples(samples, obs):
+def resolve_samples(samples, obs, args):
     """The sheet argument: `samples` (a DataFrame, or a TSV/CSV/.h5ad path the
-    C++ side reads as --samples does), else the AnnData's obs (None when it
-    has no columns)."""
+    C++ side reads as --samples does), else the AnnData's obs, else a sheet of
+    the observation names alone (enough for "~ 1")."""
     if isinstance(samples, str):
         return samples
     if samples is not None:
         return sheet_arguments(samples, what="samples")
-    if obs is not None and len(obs.columns) > 0:
+    if obs is not None:
         return sheet_arguments(obs, what="obs")
-    return None
+    names = args["obs_names"] or [f"obs_{i}" for i in range(args["n_obs"])]
+    return {"what": "observations", "index_name": "observation", "names": names, "columns": [], "categories": {}}

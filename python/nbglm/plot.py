@@ -67,7 +67,7 @@ def dispersion(result, ax=None, title=None):
         tested = result["pvalue"].notna() & result["dispersion"].gt(0)
         mean = result.loc[tested, "base_mean"].to_numpy()
         phi = result.loc[tested, "dispersion"].to_numpy()
-        label = "used by the test"
+        label = "used by the test (ql: the mean-dispersion trend)"
     ax.scatter(mean, phi, s=4, c="tab:blue", linewidths=0, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -76,3 +76,36 @@ def dispersion(result, ax=None, title=None):
     ax.legend(frameon=False, fontsize="small", markerscale=3)
     ax.set_title(title or "dispersion")
     return ax
+
+
+def main(argv=None):
+    """python3 -m nbglm plot DE.tsv DIR [--padj P] [--title T]: the volcano,
+    MA and dispersion plots of an `nbglm de` table as DIR/volcano.png,
+    DIR/ma.png, DIR/dispersion.png (what `nbglm de --plots DIR` runs)."""
+    import argparse
+    import pathlib
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    parser = argparse.ArgumentParser(prog="python3 -m nbglm plot", description=main.__doc__)
+    parser.add_argument("table")
+    parser.add_argument("out")
+    parser.add_argument("--padj", type=float, default=0.1)
+    parser.add_argument("--title", default=None)
+    args = parser.parse_args(argv)
+    table = pd.read_csv(args.table, sep="\t", index_col=0, float_precision="round_trip")
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, draw in (("volcano", volcano), ("ma", ma), ("dispersion", dispersion)):
+        figure, axes = plt.subplots(figsize=(5, 4), dpi=120)
+        kwargs = {"ax": axes, "title": f"{args.title}: {name}" if args.title else None}
+        if name != "dispersion":
+            kwargs["padj"] = args.padj
+        draw(table, **kwargs)
+        figure.savefig(out / f"{name}.png", bbox_inches="tight")
+        plt.close(figure)
+    return 0
+

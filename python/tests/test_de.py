@@ -92,3 +92,13 @@ def test_plots_are_drawn(tmp_path):
         path = tmp_path / f"{plot.__name__}.png"
         axes.figure.savefig(path)
         assert path.stat().st_size > 1000
+
+
+def test_the_command_line_draws_the_plots(tmp_path):
+    pasilla = DATA / "pasilla"
+    status, err = run_cli("de", "--quiet", "--counts", pasilla / "counts.tsv", "--samples", pasilla / "samples.tsv",
+                          "--loc", "~ type + condition", "--coef", "conditionuntreated", "--out", tmp_path / "de.tsv",
+                          "--plots", tmp_path / "plots")
+    assert status == 0, err
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["dispersion.png", "ma.png", "volcano.png"]
+    assert all((tmp_path / "plots" / name).stat().st_size > 5000 for name in ["dispersion.png", "ma.png", "volcano.png"])

@@ -12,6 +12,7 @@
 #include "cli/de_run.h"
 #include "cli/model_options.h"
 #include "cli/output_file.h"
+#include "cli/plots.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/de.h"
 #include "nbglm/error.h"
@@ -23,6 +24,7 @@ Action AddDeCommand(CLI::App& app) {
   CLI::App* command = app.add_subcommand("de", "differential expression: filter, shrunken dispersions, QL F test");
   struct Options {
     ModelOptions model;
+    std::string plots;
     std::string counts, layer, size_factors = "auto", coef, contrast, reduced_loc, reduced_loc_design, out;
     std::string method = "ql", dispersion = "shrunk", filter = "expr";
     int threads = 0;
@@ -51,6 +53,7 @@ Action AddDeCommand(CLI::App& app) {
   command->add_option("--filter", options->filter, "expr (default: edgeR's filterByExpr rule) | none");
   CLI::Option* threads = command->add_option("--threads", options->threads, "threads (default: all cores)");
   command->add_flag("--quiet", options->quiet, "no summary on stderr");
+  command->add_option("--plots", options->plots, "also draw DIR/volcano.png, ma.png, dispersion.png (python3 + matplotlib)");
   command->add_option("--out", options->out, "output TSV")->required();
   return [command, options, threads]() {
     if (!command->parsed()) return -1;
@@ -76,6 +79,7 @@ Action AddDeCommand(CLI::App& app) {
     request.de = de_options;
     CheckDeHypothesis(request);
     CheckOutputFile(options->out);
+    if (!options->plots.empty()) CheckPlotter(options->plots);
 
     options->model.DefaultSamplesToCounts(options->counts);
     request.model = options->model;
@@ -84,7 +88,9 @@ Action AddDeCommand(CLI::App& app) {
         "--counts " + options->counts);
     const DeResult& result = run.result;
     const std::string& size_factor_method = run.size_factor_method;
-    WriteFileAtomically(options->out, result.ToTsv());
+    const std::string tsv = result.ToTsv();
+    if (!options->plots.empty()) DrawDePlots(tsv, options->plots, result.description);
+    WriteFileAtomically(options->out, tsv);
     if (!options->quiet) std::cerr << result.BriefReport() << "; size factors " << size_factor_method << "\n";
     return 0;
   };
