@@ -63,8 +63,9 @@ class FitResult:
     These equal the files of ``nbglm fit`` (loc_coef.tsv, …, feature_stats.tsv).
     """
 
-    def __init__(self, handle):
+    def __init__(self, handle, counts_arguments=None):
         self._handle = handle
+        self._counts = counts_arguments  # for likelihood-ratio tests (refits on the same counts)
         a = handle.arrays()
         index = pd.Index(a["feature_names"], name="feature")
 
@@ -132,7 +133,7 @@ def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=No
     finally:
         if bar is not None:
             bar.close()
-    return FitResult(handle)
+    return FitResult(handle, args)
 
 
 def _test_frame(a):
@@ -141,20 +142,38 @@ def _test_frame(a):
                         index=pd.Index(a["feature_names"], name="feature"))
 
 
-def test(fit_result, coef=None, contrast=None):
-    """Wald test of one coefficient or a contrast of a FitResult, as
-    ``nbglm test --coef`` / ``--contrast`` does on the fit directory.
+def test(fit_result, coef=None, contrast=None, reduced_loc=None, reduced_loc_design=None,
+         reduced_loc_constraints=None, reduced_loc_nested=None, reduced_scale=None, reduced_scale_design=None,
+         threads=None):
+    """Tests of a FitResult, as ``nbglm test`` does on the fit directory.
 
-    coef: a parameter name ("group_idstim"; "loc:NAME" / "scale:NAME" pick
-        the predictor).
-    contrast: {parameter: weight} over every parameter of one predictor.
+    Wald tests:
+      coef: a parameter name ("group_idstim"; "loc:NAME" / "scale:NAME" pick
+          the predictor);
+      contrast: {parameter: weight} over every parameter of one predictor.
+    Likelihood-ratio test against a reduced model refitted on the same counts,
+    size factors and algorithm (the fit must be scale_estimate="mle"):
+      reduced_loc="~ …" or reduced_loc_design=path (with reduced_loc_constraints,
+      reduced_loc_nested=["F:G"] or "none"), and/or reduced_scale="~ …" or
+      reduced_scale_design=path or "intercept".
 
-    Returns a DataFrame (estimate, se, statistic, pvalue, padj, status).
-    Likelihood-ratio tests: ``nbglm.de(..., method="lrt")`` or the command line.
+    Returns a DataFrame (estimate, se, statistic, pvalue, padj, status); for
+    the LRT, estimate holds the log-likelihood difference and statistic 2x it.
     """
     if not isinstance(fit_result, FitResult):
         raise ValueError(f"fit_result: {type(fit_result).__name__}: a FitResult from nbglm.fit is expected")
-    return _test_frame(_core.test(fit_result._handle, coef, contrast))
+    reduced = {"reduced_loc": reduced_loc, "reduced_loc_design": reduced_loc_design,
+               "reduced_loc_constraints": reduced_loc_constraints,
+               "reduced_loc_nested": [reduced_loc_nested] if isinstance(reduced_loc_nested, str) else reduced_loc_nested,
+               "reduced_scale": reduced_scale, "reduced_scale_design": reduced_scale_design}
+    modes = (coef is not None) + (contrast is not None) + any(v is not None for v in reduced.values())
+    if modes != 1:
+        raise ValueError(f"test: {modes} tests given: give exactly one: coef=NAME, contrast={{NAME: weight}}, "
+                         "or a reduced model (reduced_loc=, reduced_scale=, …)")
+    if coef is not None or contrast is not None:
+        return _test_frame(_core.test(fit_result._handle, coef, contrast))
+    return _test_frame(_core.likelihood_ratio(fit_result._handle, fit_result._counts, reduced,
+                                              0 if threads is None else int(threads)))
 
 
 _DE_COLUMNS = ["base_mean", "estimate", "log2_fold_change", "se", "statistic", "df1", "df2", "pvalue", "padj",

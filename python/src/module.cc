@@ -247,6 +247,9 @@ struct FitHandle {
   FitResult result;
   Vector size_factors;
   std::string report;
+  cli::ModelOptions options;  // to build a reduced model for a likelihood-ratio test
+  bool cox_reid = false;
+  Algorithm algorithm = Algorithm::kNewton;
 };
 
 py::dict FitArrays(const FitHandle& h) {
@@ -342,6 +345,9 @@ std::shared_ptr<FitHandle> RunFit(const py::dict& counts, const py::object& shee
     const cli::FitRun run = cli::PrepareFit(request, std::move(built), reader, view.what);
     handle->result = cli::CollectFit(run, request, reader, relay.Function());
     handle->model = run.model;
+    handle->options = request.model;
+    handle->cox_reid = request.cox_reid;
+    handle->algorithm = request.fit.algorithm;
     handle->size_factors = run.size_factors;
     handle->report = FormatFitReport(handle->result.num_features(), handle->result.algorithm,
                                      handle->result.num_threads, handle->result.wall_seconds,
@@ -358,6 +364,38 @@ py::dict RunTest(const FitHandle& handle, const py::object& coef, const py::obje
   const TestResult result = coef.is_none()
                                 ? cli::TestContrast(handle.result, handle.model, ContrastTable(contrast.cast<py::dict>()))
                                 : cli::TestCoefficient(handle.result, handle.model, coef.cast<std::string>());
+  return TestArrays(result);
+}
+
+// The likelihood-ratio test against a reduced model refitted on the same
+// counts (passed again by the package, which keeps them with the fit).
+py::dict RunLikelihoodRatio(const FitHandle& handle, const py::dict& counts, const py::dict& reduced, int threads) {
+  if (handle.cox_reid) {
+    throw InputError("test", "scale_estimate cox-reid",
+                     "a likelihood-ratio test needs maximum-likelihood fits: refit with scale_estimate=\"mle\", or "
+                     "test with nbglm.de(reduced_loc=…) (both models at the same dispersions)");
+  }
+  cli::ReducedModelOptions options;
+  options.loc.formula = Get<std::string>(reduced, "reduced_loc", "");
+  options.loc.design = Get<std::string>(reduced, "reduced_loc_design", "");
+  options.loc.constraints = Get<std::string>(reduced, "reduced_loc_constraints", "");
+  options.loc.nested = Get<std::vector<std::string>>(reduced, "reduced_loc_nested", {});
+  options.scale.formula = Get<std::string>(reduced, "reduced_scale", "");
+  options.scale.design = Get<std::string>(reduced, "reduced_scale_design", "");
+  std::vector<py::array> keep;
+  const CountArrayView view = ViewOf(counts, &keep);
+  TestResult result;
+  {
+    py::gil_scoped_release release;
+    const cli::ModelOptions reduced_options = cli::ReducedModelOptionsFrom(handle.options, options);
+    result = cli::RefitLikelihoodRatio(
+        handle.result, handle.model, handle.model, handle.options, reduced_options,
+        [&view] {
+          const CountReader reader(view);
+          return reader.Read(0, reader.num_features());
+        },
+        view.what, [&handle](const NbGlmModel&) { return handle.size_factors; }, handle.algorithm, threads);
+  }
   return TestArrays(result);
 }
 
@@ -452,6 +490,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("fit", &RunFit, py::arg("counts"), py::arg("sheet"), py::arg("model"), py::arg("options"),
         py::arg("progress") = py::none());
   m.def("test", &RunTest, py::arg("fit"), py::arg("coef") = py::none(), py::arg("contrast") = py::none());
+  m.def("likelihood_ratio", &RunLikelihoodRatio, py::arg("fit"), py::arg("counts"), py::arg("reduced"),
+        py::arg("threads") = 0);
   m.def("de", &RunDe, py::arg("counts"), py::arg("sheet"), py::arg("model"), py::arg("options"));
   m.def("pseudobulk", &RunPseudobulk, py::arg("counts"), py::arg("sheet"), py::arg("by"));
 }

@@ -64,6 +64,18 @@ def test_wald_tests_equal_the_command_line(kang, kang_cli_fit, tmp_path):
                                   check_exact=True, check_names=False)
 
 
+def test_likelihood_ratio_tests_equal_the_command_line(kang, kang_cli_fit, tmp_path):
+    fit = nbglm.fit(kang, loc="~ cluster_id + group_id", size_factors="total")
+    status, err = run_cli("test", "--quiet", "--fit", kang_cli_fit, "--reduced-loc", "~ cluster_id", "--out",
+                          tmp_path / "lrt.tsv")
+    assert status == 0, err
+    pd.testing.assert_frame_equal(nbglm.test(fit, reduced_loc="~ cluster_id"), read_table(tmp_path / "lrt.tsv"),
+                                  check_exact=True, check_names=False)
+    cox_reid = nbglm.fit(kang, loc="~ cluster_id + group_id", size_factors="total", scale_estimate="cox-reid")
+    with pytest.raises(ValueError, match="needs maximum-likelihood fits"):
+        nbglm.test(cox_reid, reduced_loc="~ cluster_id")
+
+
 def test_mistakes_raise_the_command_lines_message(kang, kang_cli_fit, tmp_path):
     fit = nbglm.fit(kang, loc="~ cluster_id + group_id", size_factors="total")
     status, err = run_cli("test", "--quiet", "--fit", kang_cli_fit, "--coef", "nope", "--out", tmp_path / "t.tsv")

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/fit_inputs.h"
 #include "nbglm/error.h"
 
 namespace nbglm::cli {
@@ -34,6 +35,34 @@ const std::vector<std::string>& ParameterNames(const FitResult& fit, Predictor p
   return predictor == Predictor::kLocation ? fit.location_names : fit.scale_names;
 }
 
+
+// `--reduced-loc-nested none` drops the fit's nesting.
+constexpr const char* kNoNesting = "none";
+
+// One predictor of the reduced model: the fitted predictor's options with
+// the reduced ones swapped in. A new design (file or formula) drops the fit's
+// constraint tables, which name the full design's columns; nesting names
+// factors of the sample sheet and is kept unless replaced.
+// `intercept_keyword`: the design value "intercept" means intercept only (scale).
+void ApplyReducedPredictor(const ReducedPredictorOptions& reduced, const std::string& option, bool intercept_keyword,
+                           std::string* design, std::string* formula, std::string* constraints,
+                           std::vector<std::string>* nested) {
+  if (!reduced.design.empty() && !reduced.formula.empty()) {
+    throw InputError(option + "-design / " + option, "both given", "give at most one reduced design");
+  }
+  if (!reduced.design.empty() || !reduced.formula.empty()) {
+    *design = intercept_keyword && reduced.design == kInterceptOnly ? std::string() : reduced.design;
+    *formula = reduced.formula;
+    constraints->clear();
+  }
+  if (!reduced.constraints.empty()) *constraints = reduced.constraints;
+  if (!reduced.nested.empty()) {
+    const bool none = reduced.nested.size() == 1 && reduced.nested.front() == kNoNesting;
+    *nested = none ? std::vector<std::string>() : reduced.nested;
+  }
+}
+
+// The model options of the reduced model (see ApplyReducedPredictor).
 }  // namespace
 
 // --coef NAME: a location parameter, else a scale parameter. "loc:NAME" or
@@ -103,4 +132,81 @@ TestResult TestContrast(const FitResult& fit, const NbGlmModel& model, const Tex
           " scale (" + JoinNames(fit.scale_names) + ")");
 }
 
+ModelOptions ReducedModelOptionsFrom(const ModelOptions& full, const ReducedModelOptions& reduced) {
+  ModelOptions options = full;
+  options.option_prefix = "--reduced-";
+  ApplyReducedPredictor(reduced.loc, "--reduced-loc", /*intercept_keyword=*/false, &options.loc_design,
+                        &options.loc_formula, &options.loc_constraints, &options.loc_nested);
+  ApplyReducedPredictor(reduced.scale, "--reduced-scale", /*intercept_keyword=*/true, &options.scale_design,
+                        &options.scale_formula, &options.scale_constraints, &options.scale_nested);
+  if (!options.has_scale_design()) {
+    // An intercept-only scale model (the fit's, or `--reduced-scale-design intercept`) takes no constraints.
+    const bool intercept_asked = reduced.scale.design == kInterceptOnly;
+    if (!reduced.scale.constraints.empty()) {
+      throw InputError("--reduced-scale-constraints", reduced.scale.constraints,
+                       intercept_asked ? "cannot constrain an intercept-only scale model"
+                                       : "needs --reduced-scale-design or --reduced-scale (the fit's scale model is "
+                                         "intercept only)");
+    }
+    if (!options.scale_nested.empty() && !reduced.scale.nested.empty()) {
+      throw InputError("--reduced-scale-nested", reduced.scale.nested.front(),
+                       "needs a scale design (--reduced-scale-design or --reduced-scale)");
+    }
+    options.scale_constraints.clear();
+    options.scale_nested.clear();
+  }
+  const bool uses_formula = !options.loc_formula.empty() || !options.scale_formula.empty();
+  if (uses_formula && options.samples.empty()) {
+    const std::string option = !reduced.loc.formula.empty() ? "--reduced-loc" : "--reduced-scale";
+    throw InputError(option, !reduced.loc.formula.empty() ? reduced.loc.formula : reduced.scale.formula,
+                     "a formula needs a sample sheet, and the fit was made without --samples");
+  }
+  // Reference levels apply to formulas only; none may be left in the reduced model.
+  if (!uses_formula) options.reference_levels.clear();
+  return options;
+}
+
+TestResult RefitLikelihoodRatio(const FitResult& full, const NbGlmModel& full_parameters, NbGlmModel full_model,
+                                const ModelOptions& full_options, const ModelOptions& reduced_options,
+                                const std::function<CountMatrix()>& open_counts, const std::string& counts_what,
+                                const std::function<Vector(const NbGlmModel&)>& size_factors_for, Algorithm algorithm,
+                                int threads) {
+  NbGlmModel reduced_model = reduced_options.Build(/*require_identifiable=*/true);
+  const Index df = full_parameters.location.num_reduced() + full_parameters.scale.num_reduced() -
+                   reduced_model.location.num_reduced() - reduced_model.scale.num_reduced();
+  if (df <= 0) {
+    throw InputError("reduced model", std::to_string(df) + " degrees of freedom",
+                     "must have fewer free parameters than the fitted model (" +
+                         std::to_string(full_parameters.location.num_reduced() + full_parameters.scale.num_reduced()) +
+                         ")");
+  }
+
+  const CountMatrix counts = open_counts();
+  AlignObservations(counts.observation_names(), counts_what, full_options.ObservationSource(), &full_model);
+  AlignObservations(counts.observation_names(), counts_what, reduced_options.ObservationSource(), &reduced_model);
+  if (reduced_model.location.design.observation_names != full_model.location.design.observation_names) {
+    throw InputError("reduced model", "observations in another order",
+                     "a reduced design must have the fitted design's observations (names)");
+  }
+  const Index begin = full.feature_begin;
+  const Index end = begin + full.num_features();
+  bool same_features = end <= counts.num_features();
+  for (Index f = begin; f < end && same_features; ++f) {
+    same_features =
+        counts.feature_names()[static_cast<std::size_t>(f)] == full.feature_names[static_cast<std::size_t>(f - begin)];
+  }
+  if (!same_features) {
+    throw InputError(counts_what, std::to_string(counts.num_features()) + " features",
+                     "are not the fitted features (changed since the fit?); refit");
+  }
+  const Vector size_factors = size_factors_for(full_model);
+
+  FitOptions options;
+  options.algorithm = algorithm;
+  options.num_threads = threads;
+  options.feature_begin = begin;
+  options.feature_end = end;
+  const FitResult reduced_fit = Fit(counts, reduced_model, size_factors, options);
+  return LikelihoodRatioTest(full, full_parameters, reduced_fit, reduced_model);
+}
 }  // namespace nbglm::cli
