@@ -19,6 +19,7 @@ same inputs.
 """
 
 import io
+import json
 import sys
 from collections import namedtuple
 
@@ -27,9 +28,11 @@ import pandas as pd
 
 from . import _core
 from ._inputs import counts_arguments, model_arguments, resolve_samples
+from ._inputs import sheet_arguments as _sheet_arguments
 
 __version__ = "0.1.0"
-__all__ = ["fit", "test", "de", "pseudobulk", "FitResult", "Pseudobulk", "plot"]
+__all__ = ["fit", "test", "de", "pseudobulk", "check_design", "simulate", "FitResult", "Pseudobulk", "Simulation",
+           "plot"]
 
 
 def _progress_callback(progress, what):
@@ -239,6 +242,65 @@ def pseudobulk(counts, by, samples=None, layer=None):
                         columns=pd.Index(a["feature_names"], name="feature"))
     sheet_frame = pd.read_csv(io.StringIO(a["samples_tsv"]), sep="\t", index_col=0)
     return Pseudobulk(sums, sheet_frame)
+
+
+def check_design(samples=None, loc=None, scale=None, ref=None, loc_constraints=None, scale_constraints=None,
+                 loc_nested=None, scale_nested=None, loc_design=None, scale_design=None):
+    """The rank check of ``nbglm check-design``: is the model identifiable
+    under its constraints?
+
+    samples: the sample sheet (DataFrame indexed by observation, or a TSV /
+        .h5ad path) for formulas; the other arguments as for ``fit``.
+    Returns {"loc": …, "scale": … or None, "report": text}: "loc"/"scale" are
+    the objects of ``nbglm check-design --json`` (parameters, rank,
+    deficiencies, unidentifiable combinations by name), "report" its text.
+    """
+    sheet = samples if isinstance(samples, str) else (None if samples is None else
+                                                      _sheet_arguments(samples, what="samples"))
+    model = model_arguments(loc, scale, loc_design, scale_design, loc_constraints, scale_constraints, loc_nested,
+                            scale_nested, ref, None)
+    a = _core.check_design(sheet, model)
+    return {"loc": json.loads(a["loc"]), "scale": None if a["scale"] is None else json.loads(a["scale"]),
+            "report": a["report"]}
+
+
+Simulation = namedtuple("Simulation", ["counts", "true_loc_coef", "true_scale_coef"])
+Simulation.__doc__ = """Simulated counts with their truth (``nbglm.simulate``).
+
+counts: observations x features (DataFrame; the transpose of the command
+    line's counts.mtx). true_loc_coef, true_scale_coef: features x parameters,
+    equal to true_loc_coef.tsv and true_scale_coef.tsv."""
+
+
+def _design_argument(design, what):
+    if design is None or isinstance(design, str):
+        return design
+    if not isinstance(design, pd.DataFrame):
+        raise ValueError(f"{what}: {type(design).__name__}: a DataFrame (observations x parameters) or a TSV path")
+    return {"values": np.ascontiguousarray(design.to_numpy(dtype=np.float64)),
+            "parameter_names": [str(c) for c in design.columns],
+            "observation_names": [str(i) for i in design.index]}
+
+
+def simulate(features, loc_design, scale_design=None, size_factors=None, seed=0, threads=1):
+    """batchglm's simulator, as ``nbglm simulate``: true coefficients drawn
+    for each feature, then negative-binomial counts.
+
+    features: number of features; loc_design, scale_design: DataFrames
+    (observations x parameters) or design TSV paths (scale default: intercept
+    only); size_factors: one per observation, or a TSV path; seed: the output
+    depends on it alone (not on threads).
+    Returns Simulation(counts, true_loc_coef, true_scale_coef).
+    """
+    if size_factors is not None and not isinstance(size_factors, str):
+        size_factors = np.ascontiguousarray(np.asarray(size_factors, dtype=np.float64))
+    a = _core.simulate(int(features), _design_argument(loc_design, "loc_design"),
+                       _design_argument(scale_design, "scale_design"), size_factors, int(seed), int(threads))
+    index = pd.Index(a["feature_names"], name="feature")
+    counts = pd.DataFrame(a["counts"].T, index=pd.Index(a["obs_names"], name="observation"),
+                          columns=index)
+    return Simulation(counts, pd.DataFrame(a["true_loc_coef"], index=index, columns=a["loc_names"]),
+                      pd.DataFrame(a["true_scale_coef"], index=index, columns=a["scale_names"]))
 
 
 from . import plot  # noqa: E402  (matplotlib is imported only when a plot is drawn)

@@ -30,6 +30,9 @@
 #include "nbglm/count_view.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/de.h"
+#include "nbglm/design.h"
+#include "nbglm/simulator.h"
+#include "nbglm/size_factors.h"
 #include "nbglm/error.h"
 #include "nbglm/fit.h"
 #include "nbglm/pseudobulk.h"
@@ -471,6 +474,78 @@ py::dict RunPseudobulk(const py::dict& counts, const py::object& sheet, const st
   return out;
 }
 
+// `nbglm check-design`: the rank check of the location (and scale) model,
+// the text report and the JSON of --json.
+py::dict RunCheckDesign(const py::object& sheet, const py::dict& model) {
+  const cli::ModelOptions options = ModelOf(model, SheetOf(sheet));
+  const NbGlmModel built = options.Build(/*require_identifiable=*/false);
+  py::dict out;
+  out["loc"] = built.location.identifiability.ToJson();
+  out["scale"] = options.has_scale_design() ? py::object(py::str(built.scale.identifiability.ToJson())) : py::none();
+  std::string report = built.location.identifiability.Report("location");
+  if (options.has_scale_design()) report += built.scale.identifiability.Report("scale");
+  out["report"] = report;
+  return out;
+}
+
+// A design from the package: observation names, parameter names, values
+// (observations × parameters, row-major doubles).
+Design DesignOf(const py::dict& design, const std::string& what) {
+  const auto values = design["values"].cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
+  if (values.ndim() != 2) throw InputError(what, std::to_string(values.ndim()) + "-D", "a design is 2-D");
+  Matrix matrix = Matrix::from_shape({static_cast<std::size_t>(values.shape(0)), static_cast<std::size_t>(values.shape(1))});
+  std::copy(values.data(), values.data() + values.size(), matrix.begin());
+  Design out = MakeDesign(std::move(matrix), design["parameter_names"].cast<std::vector<std::string>>(),
+                          design["observation_names"].cast<std::vector<std::string>>());
+  return out;
+}
+
+// `nbglm simulate`: batchglm's simulator; the counts (features × observations,
+// dense) and the true coefficients.
+py::dict RunSimulate(Index features, const py::object& loc_design, const py::object& scale_design,
+                     const py::object& size_factors, unsigned long long seed, int threads) {
+  if (features <= 0) throw InputError("features", std::to_string(features), "must be a positive integer");
+  if (threads <= 0) throw InputError("threads", std::to_string(threads), "must be a positive integer");
+  Design location = py::isinstance<py::str>(loc_design) ? ReadDesign(loc_design.cast<std::string>())
+                                                         : DesignOf(loc_design.cast<py::dict>(), "loc_design");
+  Design scale = scale_design.is_none()                 ? InterceptDesign(location.observation_names)
+                 : py::isinstance<py::str>(scale_design) ? ReadDesign(scale_design.cast<std::string>())
+                                                         : DesignOf(scale_design.cast<py::dict>(), "scale_design");
+  Vector factors;
+  if (py::isinstance<py::str>(size_factors)) {
+    factors = ReadSizeFactors(size_factors.cast<std::string>(), location.observation_names);
+  } else if (!size_factors.is_none()) {
+    const auto given = size_factors.cast<py::array_t<double, py::array::c_style | py::array::forcecast>>();
+    factors = Vector::from_shape({static_cast<std::size_t>(given.size())});
+    std::copy(given.data(), given.data() + given.size(), factors.begin());
+  }
+  SimulatorOptions options;
+  options.seed = seed;
+  options.num_threads = threads;
+  py::dict out;
+  {
+    py::gil_scoped_release release;
+    Simulator simulator(features, std::move(location), std::move(scale), factors, options);
+    simulator.GenerateParams();
+    simulator.GenerateData();
+    const CountMatrix& counts = simulator.counts();
+    py::gil_scoped_acquire gil;
+    py::array_t<double> matrix({static_cast<py::ssize_t>(counts.num_features()),
+                                static_cast<py::ssize_t>(counts.num_observations())});
+    for (Index f = 0; f < counts.num_features(); ++f) {
+      counts.CopyFeature(f, matrix.mutable_data() + f * counts.num_observations());
+    }
+    out["counts"] = matrix;
+    out["feature_names"] = counts.feature_names();
+    out["obs_names"] = counts.observation_names();
+    out["loc_names"] = simulator.location_design().parameter_names;
+    out["scale_names"] = simulator.scale_design().parameter_names;
+    out["true_loc_coef"] = ToNumpy(simulator.location_coefficients());
+    out["true_scale_coef"] = ToNumpy(simulator.scale_coefficients());
+  }
+  return out;
+}
+
 }  // namespace
 }  // namespace nbglm::python
 
@@ -493,5 +568,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("likelihood_ratio", &RunLikelihoodRatio, py::arg("fit"), py::arg("counts"), py::arg("reduced"),
         py::arg("threads") = 0);
   m.def("de", &RunDe, py::arg("counts"), py::arg("sheet"), py::arg("model"), py::arg("options"));
+  m.def("check_design", &RunCheckDesign, py::arg("sheet"), py::arg("model"));
+  m.def("simulate", &RunSimulate, py::arg("features"), py::arg("loc_design"), py::arg("scale_design"),
+        py::arg("size_factors"), py::arg("seed"), py::arg("threads"));
   m.def("pseudobulk", &RunPseudobulk, py::arg("counts"), py::arg("sheet"), py::arg("by"));
 }

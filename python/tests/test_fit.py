@@ -1,7 +1,9 @@
 """nbglm.fit and nbglm.test equal `nbglm fit` / `nbglm test` value for value,
 whatever the input layout; inputs are read in place; errors are the CLI's."""
+import json
 import os
 import signal
+import subprocess
 import threading
 
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 import nbglm
-from conftest import DATA, read_table, run_cli
+from conftest import CLI, DATA, read_table, run_cli
 
 FILES = {"loc_coef": "loc_coef.tsv", "loc_se": "loc_se.tsv", "scale_coef": "scale_coef.tsv",
          "scale_se": "scale_se.tsv", "stats": "feature_stats.tsv"}
@@ -113,3 +115,30 @@ def test_ctrl_c_stops_a_fit():
 def test_help_documents_the_orientation():
     assert "observations x features" in nbglm.fit.__doc__
     assert "observations x features" in nbglm.__doc__
+
+
+def test_check_design_and_simulate_equal_the_command_line(tmp_path):
+    import scipy.io
+    samples = pd.DataFrame({"condition": ["a", "a", "b", "b"], "batch": ["x", "y", "x", "y"]},
+                           index=["s1", "s2", "s3", "s4"])
+    samples.to_csv(tmp_path / "s.tsv", sep="\t", index_label="sample")
+    report = nbglm.check_design(samples, loc="~ condition + batch")
+    assert report["loc"]["rank"] == 3 and report["scale"] is None
+    confounded = nbglm.check_design(samples, loc="~ condition + condition:batch + batch")
+    status, _ = run_cli("check-design", "--samples", tmp_path / "s.tsv", "--loc", "~ condition + condition:batch + batch")
+    assert status == 0
+    done = subprocess.run([CLI, "check-design", "--json", "--samples", str(tmp_path / "s.tsv"), "--loc",
+                           "~ condition + condition:batch + batch"], capture_output=True, text=True)
+    assert json.loads(done.stdout)["loc"] == confounded["loc"]
+    design = pd.DataFrame({"(Intercept)": 1.0, "conditionb": [0.0, 0.0, 1.0, 1.0]}, index=samples.index)
+    design.to_csv(tmp_path / "d.tsv", sep="\t", index_label="observation")
+    status, err = run_cli("simulate", "--features", 50, "--loc-design", tmp_path / "d.tsv", "--seed", 7, "--out",
+                          tmp_path / "sim")
+    assert status == 0, err
+    sim = nbglm.simulate(50, design, seed=7)
+    cli_counts = scipy.io.mmread(str(tmp_path / "sim" / "counts.mtx")).toarray()
+    np.testing.assert_array_equal(sim.counts.to_numpy().T, cli_counts)
+    pd.testing.assert_frame_equal(sim.true_loc_coef, read_table(tmp_path / "sim" / "true_loc_coef.tsv"),
+                                  check_exact=True, check_names=False)
+    pd.testing.assert_frame_equal(sim.true_scale_coef, read_table(tmp_path / "sim" / "true_scale_coef.tsv"),
+                                  check_exact=True, check_names=False)
