@@ -30,7 +30,7 @@ std::string EncodingOf(const hdf5::File& file, const std::string& name) {
 // A 1-D dataset as text, one entry per observation.
 std::vector<std::string> DatasetText(const hdf5::File& file, const std::string& name, std::int64_t rows) {
   const hdf5::Dataset dataset(file, name);
-  if (dataset.rank() != 1 || dataset.size() != rows) {
+  if (dataset.rank() != 1 || dataset.size() != rows || rows > hdf5::kMaxStrings) {
     throw InputError(dataset.Where(), std::to_string(dataset.size()) + " values",
                      "an obs column holds one value per observation (" + std::to_string(rows) + ")");
   }

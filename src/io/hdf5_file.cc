@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <type_traits>
 #include <utility>
@@ -376,10 +377,61 @@ void Dataset::ReadBlock(std::int64_t row, std::int64_t rows, std::int64_t column
   }
 }
 
+namespace {
+
+// The library trusts the lengths a file declares for variable-length
+// strings and allocates them before reading (a corrupt length of 4 GiB was
+// found by fuzz/hdf5_fuzzer.cc). Every string's bytes live uncompressed in the
+// file's global heap, so together they cannot exceed the file: the declared
+// lengths of a contiguous dataset are read from its raw heap references
+// (4-byte length, address, 4-byte index) and checked before the library
+// reads. Chunked (filtered) storage cannot be checked this way.
+void CheckVariableLengths(hid_t dataset, hid_t file, const std::string& path, std::int64_t count,
+                          const std::string& where) {
+  const haddr_t offset = H5Dget_offset(dataset);
+  if (offset == HADDR_UNDEF || count == 0) return;
+  Id create(H5Fget_create_plist(file));
+  std::size_t sizeof_addr = 8, sizeof_size = 8;
+  if (!create.ok() || H5Pget_sizes(create.get(), &sizeof_addr, &sizeof_size) < 0) return;
+  const std::uintmax_t element = 4 + sizeof_addr + 4;
+  std::error_code error;
+  const std::uintmax_t file_size = std::filesystem::file_size(path, error);
+  if (error) return;
+  if (offset > file_size || static_cast<std::uintmax_t>(count) > (file_size - offset) / element) {
+    throw InputError(where, std::to_string(count) + " strings", "more than the file holds (corrupt)");
+  }
+  std::FILE* raw = std::fopen(path.c_str(), "rb");
+  if (raw == nullptr) return;
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(count) * element);
+  const bool read = std::fseek(raw, static_cast<long>(offset), SEEK_SET) == 0 &&
+                    std::fread(bytes.data(), 1, bytes.size(), raw) == bytes.size();
+  std::fclose(raw);
+  if (!read) throw InputError(where, "unreadable strings", "the file is truncated or corrupt");
+  std::uintmax_t total = 0;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const unsigned char* e = bytes.data() + static_cast<std::size_t>(i) * element;
+    total += static_cast<std::uint32_t>(e[0]) | static_cast<std::uint32_t>(e[1]) << 8 |
+             static_cast<std::uint32_t>(e[2]) << 16 | static_cast<std::uint32_t>(e[3]) << 24;
+    if (total > file_size) {
+      throw InputError(where + "[" + std::to_string(i) + "]", "strings of " + std::to_string(total) + " bytes",
+                       "more than the file's " + std::to_string(file_size) + " bytes (corrupt)");
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> Dataset::ReadStrings() const {
   if (value_class_ != ValueClass::kString) throw InputError(Where(), ClassName(value_class_), "expected strings");
   if (rank() > 1) throw InputError(Where(), std::to_string(rank()) + "-D", "expected a 1-D array of strings");
+  if (size() > kMaxStrings) {
+    throw InputError(Where(), std::to_string(size()) + " strings", "at most " + std::to_string(kMaxStrings) + " are read");
+  }
   Id type(H5Dget_type(id_));
+  if (H5Tis_variable_str(type.get()) > 0) {
+    Id file(H5Iget_file_id(id_));
+    CheckVariableLengths(id_, file.get(), path_, size(), Where());
+  }
   return ReadStringValues(type.get(), static_cast<std::size_t>(size()), Where(), [&](hid_t memory_type, void* buffer) {
     return H5Dread(id_, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
   });

@@ -19,6 +19,10 @@
 
 namespace nbglm::hdf5 {
 
+// The most strings ReadStrings reads (names and labels of at most 10^8
+// observations or features, as elsewhere).
+inline constexpr std::int64_t kMaxStrings = 100000000;
+
 // What the values of a dataset or attribute are.
 enum class ValueClass { kInteger, kFloat, kString, kBoolean, kOther };
 
