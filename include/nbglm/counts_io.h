@@ -89,6 +89,9 @@ class CountReader {
   Index num_features() const;
   Index num_observations() const;
   const std::vector<std::string>& observation_names() const;
+  // Σ_f y_fi per observation (library sizes), summed while opening: exact,
+  // and equal to CountMatrix::ObservationTotals of Read(0, num_features()).
+  const std::vector<double>& ObservationTotals() const;
   std::vector<std::string> FeatureNames(Index begin, Index end) const;
   // Bytes the counts of Read(begin, end) occupy (CSR or dense).
   std::int64_t BytesToRead(Index begin, Index end) const;

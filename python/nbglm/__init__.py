@@ -94,7 +94,7 @@ class FitResult:
 
 def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=None, scale_constraints=None,
         loc_nested=None, scale_nested=None, loc_design=None, scale_design=None, size_factors=None,
-        algorithm="newton", scale_estimate="mle", threads=None, layer=None, memory_budget=4096,
+        algorithm="newton", scale_estimate="mle", threads=None, layer=None, memory_budget=None,
         max_iterations=200, function_tolerance=1e-12, gradient_tolerance=1e-8, progress=False):
     """Fits one negative-binomial GLM per feature, as ``nbglm fit`` does.
 
@@ -114,7 +114,9 @@ def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=No
         the sheet, a TSV path, or one value per observation (array-like).
     algorithm: "newton", "irls" or "ceres"; scale_estimate: "mle" or "cox-reid".
     threads: threads over features (None: all cores); results do not depend on it.
-    memory_budget: MiB for counts copied out of the input at a time.
+    memory_budget: MiB for the counts, of which half is copied out of the input
+        (feature-major) at a time; default: the size of the input's arrays
+        (at least 64), so that the fit adds about half the input's memory.
     progress: a tqdm bar (if tqdm is installed).
 
     Returns a FitResult. Raises ValueError with the command line's message for
@@ -124,6 +126,9 @@ def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=No
     sheet = resolve_samples(samples, obs, args)
     model = model_arguments(loc, scale, loc_design, scale_design, loc_constraints, scale_constraints, loc_nested,
                             scale_nested, ref, None)
+    if memory_budget is None:
+        input_bytes = sum(args[key].nbytes for key in ("data", "indices", "indptr") if key in args)
+        memory_budget = max(64, -(-input_bytes // 2**20))
     if size_factors is not None and not isinstance(size_factors, str):
         size_factors = np.ascontiguousarray(np.asarray(size_factors, dtype=np.float64))
     options = {"size_factors": size_factors, "algorithm": algorithm, "scale_estimate": scale_estimate,

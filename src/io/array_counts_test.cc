@@ -56,6 +56,7 @@ void ExpectReadsAsExpected(const CountArrayView& view) {
   const CountMatrix expected = Expected();
   const CountReader reader(view);
   const CountMatrix all = reader.Read(0, 3);
+  EXPECT_EQ(reader.ObservationTotals(), (std::vector<double>{3, 3, 4, 11}));
   EXPECT_EQ(all.feature_names(), expected.feature_names());
   EXPECT_EQ(all.observation_names(), expected.observation_names());
   EXPECT_EQ(Values(all), Values(expected));

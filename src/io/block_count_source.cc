@@ -15,6 +15,12 @@ std::string At(const std::string& name, std::int64_t row, std::int64_t column) {
   return name + "[" + std::to_string(row) + ", " + std::to_string(column) + "]";
 }
 
+// IsValidCount's rule without a call per value: 0 ≤ value ≤ kMaxCount
+// (false for NaN), then integral — the int64 cast is exact in that range.
+inline bool IsCount(double value) {
+  return value >= 0.0 && value <= kMaxCount && static_cast<double>(static_cast<std::int64_t>(value)) == value;
+}
+
 std::vector<std::string> Slice(const std::vector<std::string>& names, Index begin, Index end) {
   return std::vector<std::string>(names.begin() + begin, names.begin() + end);
 }
@@ -40,6 +46,7 @@ void BlockCountSource::CheckOffsets() const {
 
 void BlockCountSource::Open() {
   nonzeros_.assign(static_cast<std::size_t>(num_features_), 0);
+  observation_totals_.assign(static_cast<std::size_t>(num_observations_), 0.0);
   std::string rule;
   if (is_dense()) {
     const bool observation_rows = layout_ == Layout::kDenseObservationRows;
@@ -54,8 +61,12 @@ void BlockCountSource::Open() {
       for (std::int64_t r = 0; r < rows; ++r) {
         for (std::int64_t c = 0; c < columns; ++c) {
           const double value = block[static_cast<std::size_t>(r * columns + c)];
-          if (!IsValidCount(value, &rule)) throw InputError(At(values_name_, row + r, c), FormatDouble(value), rule);
-          if (value != 0.0) ++nonzeros_[static_cast<std::size_t>(observation_rows ? c : row + r)];
+          if (!IsCount(value) && !IsValidCount(value, &rule)) {
+            throw InputError(At(values_name_, row + r, c), FormatDouble(value), rule);
+          }
+          if (value == 0.0) continue;
+          ++nonzeros_[static_cast<std::size_t>(observation_rows ? c : row + r)];
+          observation_totals_[static_cast<std::size_t>(observation_rows ? row + r : c)] += value;
         }
       }
     }
@@ -86,13 +97,17 @@ void BlockCountSource::Open() {
                          "indices lie in [0, " + std::to_string(minor) + ")");
       }
       const double value = values[static_cast<std::size_t>(k)];
-      if (!IsValidCount(value, &rule)) throw InputError(At(values_name_, position), FormatDouble(value), rule);
+      if (!IsCount(value) && !IsValidCount(value, &rule)) {
+        throw InputError(At(values_name_, position), FormatDouble(value), rule);
+      }
       if (value == 0.0) continue;
+      while (offsets_[slot + 1] <= position) ++slot;
       if (by_observation) {
         ++nonzeros_[static_cast<std::size_t>(index)];
+        observation_totals_[slot] += value;
       } else {
-        while (offsets_[slot + 1] <= position) ++slot;
         ++nonzeros_[slot];
+        observation_totals_[static_cast<std::size_t>(index)] += value;
       }
     }
   }

@@ -45,6 +45,8 @@ class BlockCountSource {
   const std::vector<std::string>& observation_names() const { return observation_names_; }
   // Non-zero counts per feature.
   const std::vector<std::uint32_t>& nonzeros() const { return nonzeros_; }
+  // Σ_f y_fi per observation (exact: sums of integers below 2^53).
+  const std::vector<double>& observation_totals() const { return observation_totals_; }
 
   // Features [begin, end): CSR for the compressed layouts; dense ones are
   // stored sparse when more than kSparseZeroFraction of the range's counts
@@ -89,6 +91,7 @@ class BlockCountSource {
   CountMatrix ReadByFeature(Index begin, Index end) const;
 
   std::vector<std::uint32_t> nonzeros_;
+  std::vector<double> observation_totals_;
 };
 
 }  // namespace nbglm

@@ -279,6 +279,7 @@ struct CountReader::Impl {
   // Per feature: entries in the file (kMatrixMarket; explicit zeros
   // included) and non-zero counts (both kinds).
   std::vector<std::uint32_t> entries, nonzeros;
+  std::vector<double> observation_totals;  // Σ_f y_fi, from the open pass
   std::unique_ptr<BlockCountSource> blocks;  // kBlocks: HDF5 or a caller's arrays
 
   std::unique_ptr<LineSource> Lines() const { return OpenLines(path, text); }
@@ -308,9 +309,11 @@ void CountReader::Impl::OpenMatrixMarket(std::vector<std::string> features, std:
   num_observations = header.num_columns;
   entries.assign(static_cast<std::size_t>(num_features), 0);
   nonzeros.assign(static_cast<std::size_t>(num_features), 0);
-  ParseMatrixMarketEntries(path, header, lines.get(), [&](std::int64_t, std::int64_t r, std::int64_t, double v) {
+  observation_totals.assign(static_cast<std::size_t>(num_observations), 0.0);
+  ParseMatrixMarketEntries(path, header, lines.get(), [&](std::int64_t, std::int64_t r, std::int64_t c, double v) {
     ++entries[static_cast<std::size_t>(r)];
     if (v != 0.0) ++nonzeros[static_cast<std::size_t>(r)];
+    observation_totals[static_cast<std::size_t>(c)] += v;
     return true;
   });
   default_feature_names = features.empty();
@@ -327,6 +330,7 @@ void CountReader::Impl::OpenBlocks(std::unique_ptr<BlockCountSource> source) {
   feature_names = blocks->feature_names();
   observation_names = blocks->observation_names();
   nonzeros = blocks->nonzeros();
+  observation_totals = blocks->observation_totals();
   CheckUniqueObservationNames(observation_names, path);
 }
 
@@ -340,6 +344,7 @@ void CountReader::Impl::OpenDense() {
     throw InputError(path, "empty file", "a table needs a header line");
   }
   table_header = fields;
+  observation_totals.assign(table_header.empty() ? 0 : table_header.size() - 1, 0.0);
   while (NextTableRow(lines.get(), delimiter, 0, &line, &fields)) {
     if (fields.size() != table_header.size()) {
       throw InputError(path + ":" + std::to_string(lines->line_number()), std::to_string(fields.size()) + " fields",
@@ -349,7 +354,11 @@ void CountReader::Impl::OpenDense() {
       throw InputError(path + ":" + std::to_string(lines->line_number()), "''", "a feature id must be non-empty");
     }
     std::uint32_t count = 0;
-    for (std::size_t i = 0; i + 1 < fields.size(); ++i) count += DenseCount(fields, i, table_header, lines.get(), &rule) != 0.0;
+    for (std::size_t i = 0; i + 1 < fields.size(); ++i) {
+      const double value = DenseCount(fields, i, table_header, lines.get(), &rule);
+      count += value != 0.0;
+      observation_totals[i] += value;
+    }
     feature_names.push_back(fields[0]);
     nonzeros.push_back(count);
   }
@@ -633,6 +642,7 @@ CountReader& CountReader::operator=(CountReader&&) noexcept = default;
 Index CountReader::num_features() const { return impl_->num_features; }
 Index CountReader::num_observations() const { return impl_->num_observations; }
 const std::vector<std::string>& CountReader::observation_names() const { return impl_->observation_names; }
+const std::vector<double>& CountReader::ObservationTotals() const { return impl_->observation_totals; }
 std::vector<std::string> CountReader::FeatureNames(Index begin, Index end) const {
   CheckRange(begin, end);
   return impl_->FeatureNames(begin, end);

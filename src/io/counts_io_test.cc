@@ -86,6 +86,9 @@ TEST_F(CountsIoTest, ReadsMatrixMarketAsSparse) {
   EXPECT_EQ(Feature(counts, 0), (std::vector<double>{4, 0, 0, 7}));
   EXPECT_TRUE(counts.FeatureIsAllZero(1));
   EXPECT_EQ(Feature(counts, 2), (std::vector<double>{1, 2, 0, 12}));
+  // Library sizes summed while opening, as the matrix's own column sums.
+  EXPECT_EQ(CountReader(Write("y.mtx", kMtx)).ObservationTotals(), (std::vector<double>{5, 2, 0, 19}));
+  EXPECT_EQ(CountReader(Write("y.tsv", CountsToTsv(counts))).ObservationTotals(), (std::vector<double>{5, 2, 0, 19}));
 }
 
 TEST_F(CountsIoTest, MatrixMarketAcceptsAnyOrderRealIntegralsAndDropsZeros) {

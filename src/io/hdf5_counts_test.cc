@@ -49,6 +49,8 @@ TEST_P(Hdf5LayoutTest, ReadsAsTheTable) {
   ASSERT_EQ(reader.num_features(), 7);
   ASSERT_EQ(reader.num_observations(), 6);
   ExpectSameCounts(expected, reader.Read(0, reader.num_features()));
+  const Vector totals = expected.ObservationTotals();
+  EXPECT_EQ(reader.ObservationTotals(), std::vector<double>(totals.begin(), totals.end()));
   if (!layer) ExpectSameCounts(expected, ReadCounts(path));
   // Any feature range reads as the same rows of the whole.
   const CountMatrix part = reader.Read(2, 5);

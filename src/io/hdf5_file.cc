@@ -149,29 +149,34 @@ File::~File() {
 }
 
 namespace {
-// Whether every link of `name` exists (H5Lexists needs its parents to).
-bool LinkExists(hid_t file, const std::string& name) {
+// Whether every link of `name` exists (H5Lexists needs its parents to). A
+// link the library cannot look up is a corrupt file, not a missing object.
+bool LinkExists(const File& file, const std::string& name) {
   if (name.empty() || name == "/") return true;
   std::size_t position = name[0] == '/' ? 1 : 0;
   for (;;) {
     const std::size_t slash = name.find('/', position);
     const std::string prefix = name.substr(0, slash);
-    if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    const htri_t exists = H5Lexists(file.id(), prefix.c_str(), H5P_DEFAULT);
+    if (exists < 0) throw InputError(file.Where(prefix), "unreadable", "the file is truncated or corrupt");
+    if (exists == 0) return false;
     if (slash == std::string::npos || slash + 1 == name.size()) return true;
     position = slash + 1;
   }
 }
 
-H5O_type_t ObjectType(hid_t file, const std::string& name) {
+H5O_type_t ObjectType(const File& file, const std::string& name) {
   if (!LinkExists(file, name)) return H5O_TYPE_UNKNOWN;
   H5O_info_t info;
-  if (H5Oget_info_by_name(file, name.c_str(), &info, H5P_DEFAULT) < 0) return H5O_TYPE_UNKNOWN;
+  if (H5Oget_info_by_name(file.id(), name.c_str(), &info, H5P_DEFAULT) < 0) {
+    throw InputError(file.Where(name), "unreadable", "the file is truncated or corrupt");
+  }
   return info.type;
 }
 }  // namespace
 
-bool File::IsGroup(const std::string& name) const { return ObjectType(id_, name) == H5O_TYPE_GROUP; }
-bool File::IsDataset(const std::string& name) const { return ObjectType(id_, name) == H5O_TYPE_DATASET; }
+bool File::IsGroup(const std::string& name) const { return ObjectType(*this, name) == H5O_TYPE_GROUP; }
+bool File::IsDataset(const std::string& name) const { return ObjectType(*this, name) == H5O_TYPE_DATASET; }
 
 std::vector<std::string> File::Members(const std::string& group) const {
   Id handle(H5Gopen2(id_, group.c_str(), H5P_DEFAULT));
@@ -191,8 +196,10 @@ std::vector<std::string> File::Members(const std::string& group) const {
 }
 
 bool File::HasAttribute(const std::string& object, const std::string& attribute) const {
-  if (!LinkExists(id_, object)) return false;
-  return H5Aexists_by_name(id_, object.c_str(), attribute.c_str(), H5P_DEFAULT) > 0;
+  if (!LinkExists(*this, object)) return false;
+  const htri_t exists = H5Aexists_by_name(id_, object.c_str(), attribute.c_str(), H5P_DEFAULT);
+  if (exists < 0) throw InputError(Where(object), "unreadable attributes", "the file is truncated or corrupt");
+  return exists > 0;
 }
 
 namespace {

@@ -90,6 +90,10 @@ class SizeFactorAccumulator {
     y_.resize(static_cast<std::size_t>(n_));
   }
 
+  void AddTotals(const std::vector<double>& totals) {
+    for (Index j = 0; j < n_; ++j) totals_[static_cast<std::size_t>(j)] += totals[static_cast<std::size_t>(j)];
+  }
+
   void Add(const CountMatrix& counts) {
     if (method_ == "total") {
       const Vector totals = counts.ObservationTotals();
@@ -167,6 +171,11 @@ Vector ComputeSizeFactors(const CountMatrix& counts, const std::string& method) 
 
 Vector ComputeSizeFactors(const CountReader& reader, const std::string& method, std::int64_t max_bytes) {
   SizeFactorAccumulator accumulator(method, reader.observation_names());
+  if (method == "total") {
+    // The reader summed each observation while opening: no second pass.
+    accumulator.AddTotals(reader.ObservationTotals());
+    return accumulator.Finish();
+  }
   for (const auto& [begin, end] : PlanFeatureChunks(reader, 0, reader.num_features(), max_bytes)) {
     accumulator.Add(reader.Read(begin, end));
   }
