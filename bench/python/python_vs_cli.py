@@ -33,7 +33,7 @@ def make_set(path, genes, cells, seed=20261207):
     import scipy.sparse as sp
     rng = np.random.default_rng(seed)
     # Gene means log-normal, cell depths log-normal, NB with size 2: ~3.7% non-zero.
-    means = np.exp(rng.normal(-3.9, 1.6, genes))
+    means = np.exp(rng.normal(-4.4, 1.6, genes))
     depth = np.exp(rng.normal(0.0, 0.5, cells))
     blocks = []
     for start in range(0, genes, 2000):

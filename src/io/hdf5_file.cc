@@ -3,10 +3,12 @@
 #include <hdf5.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 
 #include "nbglm/error.h"
@@ -84,8 +86,48 @@ const char* ClassName(ValueClass value_class) {
   return "not numbers or strings";
 }
 
+// The memory of variable-length strings read through one transfer property
+// list, tracked: a read that fails part way leaves strings the library
+// converted into its own buffers (found by fuzz/hdf5_fuzzer.cc), freed here.
+class StringMemory {
+ public:
+  StringMemory() : transfer_(H5Pcreate(H5P_DATASET_XFER)) {
+    H5Pset_vlen_mem_manager(transfer_.get(), &Allocate, this, &Free, this);
+  }
+  ~StringMemory() {
+    for (void* p : live_) std::free(p);
+  }
+  StringMemory(const StringMemory&) = delete;
+  StringMemory& operator=(const StringMemory&) = delete;
+  hid_t transfer() const { return transfer_.get(); }
+  void Release(void* p) {
+    if (p != nullptr && live_.erase(p) > 0) std::free(p);
+  }
+  // Frees a string the read returned: ours when tracked, else the library's
+  // (attribute reads use its default allocator).
+  void ReleaseReturned(char* p) {
+    if (p == nullptr) return;
+    if (live_.count(p) > 0) {
+      Release(p);
+    } else {
+      H5free_memory(p);
+    }
+  }
+
+ private:
+  static void* Allocate(std::size_t size, void* self) {
+    void* p = std::malloc(size);
+    if (p != nullptr) static_cast<StringMemory*>(self)->live_.insert(p);
+    return p;
+  }
+  static void Free(void* p, void* self) { static_cast<StringMemory*>(self)->Release(p); }
+  Id transfer_;
+  std::unordered_set<void*> live_;
+};
+
 // Reads the strings of a dataset or attribute of string type `file_type`
-// holding `count` elements; `read(memory_type, buffer)` does the read.
+// holding `count` elements; `read(memory_type, buffer, transfer)` does the
+// read (attributes have no transfer list and ignore it).
 template <typename ReadFn>
 std::vector<std::string> ReadStringValues(hid_t file_type, std::size_t count, const std::string& where, ReadFn read) {
   std::vector<std::string> out;
@@ -95,12 +137,13 @@ std::vector<std::string> ReadStringValues(hid_t file_type, std::size_t count, co
   if (H5Tis_variable_str(file_type) > 0) {
     H5Tset_size(memory_type.get(), H5T_VARIABLE);
     std::vector<char*> buffer(count, nullptr);
-    if (count > 0 && read(memory_type.get(), buffer.data()) < 0) {
+    StringMemory memory;
+    if (count > 0 && read(memory_type.get(), buffer.data(), memory.transfer()) < 0) {
       throw InputError(where, "unreadable strings", "the file is truncated or corrupt");
     }
     for (char* s : buffer) {
       out.emplace_back(s == nullptr ? "" : s);
-      H5free_memory(s);
+      memory.ReleaseReturned(s);
     }
     return out;
   }
@@ -109,7 +152,7 @@ std::vector<std::string> ReadStringValues(hid_t file_type, std::size_t count, co
   H5Tset_size(memory_type.get(), width);
   H5Tset_strpad(memory_type.get(), H5T_STR_NULLPAD);
   std::vector<char> buffer(count * width);
-  if (count > 0 && read(memory_type.get(), buffer.data()) < 0) {
+  if (count > 0 && read(memory_type.get(), buffer.data(), H5P_DEFAULT) < 0) {
     throw InputError(where, "unreadable strings", "the file is truncated or corrupt");
   }
   for (std::size_t i = 0; i < count; ++i) {
@@ -233,7 +276,7 @@ std::vector<std::string> File::StringArrayAttribute(const std::string& object, c
     throw InputError(where, ClassName(ClassOf(a.type.get())), "expected strings");
   }
   return ReadStringValues(a.type.get(), a.count, where,
-                          [&](hid_t memory_type, void* buffer) { return H5Aread(a.attribute.get(), memory_type, buffer); });
+                          [&](hid_t memory_type, void* buffer, hid_t) { return H5Aread(a.attribute.get(), memory_type, buffer); });
 }
 
 std::string File::StringAttribute(const std::string& object, const std::string& attribute) const {
@@ -439,8 +482,8 @@ std::vector<std::string> Dataset::ReadStrings() const {
     Id file(H5Iget_file_id(id_));
     CheckVariableLengths(id_, file.get(), path_, size(), Where());
   }
-  return ReadStringValues(type.get(), static_cast<std::size_t>(size()), Where(), [&](hid_t memory_type, void* buffer) {
-    return H5Dread(id_, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+  return ReadStringValues(type.get(), static_cast<std::size_t>(size()), Where(), [&](hid_t memory_type, void* buffer, hid_t transfer) {
+    return H5Dread(id_, memory_type, H5S_ALL, H5S_ALL, transfer, buffer);
   });
 }
 
