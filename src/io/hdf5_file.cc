@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -175,6 +176,129 @@ std::vector<std::int64_t> DimsOf(hid_t space, const std::string& where) {
 // ---------------------------------------------------------------------------
 // File
 
+namespace {
+
+// The global heap collections ("GCOL") hold every variable-length string of
+// a file. HDF5 1.10's reader trusts their object sizes: a free-space object
+// of size 0 makes it loop forever, an object larger than its collection makes
+// it copy out of bounds (both found by fuzz/hdf5_fuzzer.cc; see
+// docs/reliability.md). So before anything is read, every collection is
+// walked as the library will walk it and a file whose collection would do
+// either is refused. Collections are found by their signature outside the
+// raw data of contiguous datasets (counts, indices), which are skipped: a
+// count array cannot be mistaken for a heap, and the scan reads only the
+// rest of the file.
+struct Range {
+  std::uint64_t begin, end;
+};
+
+herr_t CollectContiguous(hid_t root, const char* name, const H5O_info_t* info, void* ranges) {
+  if (info->type != H5O_TYPE_DATASET) return 0;
+  const hid_t dataset = H5Dopen2(root, name, H5P_DEFAULT);
+  if (dataset < 0) return 0;
+  const haddr_t offset = H5Dget_offset(dataset);
+  const hsize_t size = H5Dget_storage_size(dataset);
+  if (offset != HADDR_UNDEF && size > 0) static_cast<std::vector<Range>*>(ranges)->push_back({offset, offset + size});
+  H5Dclose(dataset);
+  return 0;
+}
+
+std::uint64_t Decode(const unsigned char* p, std::size_t bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t i = bytes; i > 0; --i) value = value << 8 | p[i - 1];
+  return value;
+}
+
+void CheckCollection(std::FILE* raw, std::uint64_t offset, std::uint64_t file_size, std::size_t sizeof_size,
+                     const std::string& path) {
+  const std::size_t header = 8 + sizeof_size;
+  const std::size_t object_header = 8 + sizeof_size;
+  unsigned char head[32];
+  if (offset + header > file_size || std::fseek(raw, static_cast<long>(offset), SEEK_SET) != 0 ||
+      std::fread(head, 1, header, raw) != header) {
+    return;  // too short to be read as a collection
+  }
+  if (head[4] != 1) return;  // the library refuses other versions itself
+  const std::uint64_t size = Decode(head + 8, sizeof_size);
+  const std::string where = path + ": global heap at byte " + std::to_string(offset);
+  if (size < header || size > file_size - offset) {
+    throw InputError(where, "size " + std::to_string(size), "beyond the file (corrupt)");
+  }
+  std::vector<unsigned char> chunk(static_cast<std::size_t>(size));
+  if (std::fseek(raw, static_cast<long>(offset), SEEK_SET) != 0 || std::fread(chunk.data(), 1, chunk.size(), raw) != chunk.size()) {
+    throw InputError(where, "unreadable", "the file is truncated or corrupt");
+  }
+  std::uint64_t p = header;
+  while (p < size) {
+    if (p + object_header > size) break;  // a tail too small for an object: free space
+    const std::uint64_t index = Decode(chunk.data() + p, 2);
+    const std::uint64_t object_size = Decode(chunk.data() + p + 8, sizeof_size);
+    if (object_size > size) {
+      throw InputError(where, "object of " + std::to_string(object_size) + " bytes",
+                       "larger than its collection of " + std::to_string(size) + " (corrupt)");
+    }
+    const std::uint64_t need = index > 0 ? object_header + (object_size + 7) / 8 * 8 : object_size;
+    if (need == 0 || need > size - p) {
+      throw InputError(where, "object " + std::to_string(index) + " of " + std::to_string(object_size) + " bytes",
+                       "does not fit its collection (corrupt)");
+    }
+    p += need;
+  }
+}
+
+}  // namespace
+
+void CheckGlobalHeaps(const File& file) {
+  Id create(H5Fget_create_plist(file.id()));
+  std::size_t sizeof_addr = 8, sizeof_size = 8;
+  if (!create.ok() || H5Pget_sizes(create.get(), &sizeof_addr, &sizeof_size) < 0 || sizeof_size > 16) {
+    throw InputError(file.path(), "unreadable superblock", "the file is truncated or corrupt");
+  }
+  // A visit that fails on a corrupt object leaves fewer ranges to skip: the
+  // scan then reads more, and the corrupt object is reported when read.
+  std::vector<Range> skip;
+  H5Ovisit(file.id(), H5_INDEX_NAME, H5_ITER_INC, &CollectContiguous, &skip);
+  std::sort(skip.begin(), skip.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  std::error_code error;
+  const std::uint64_t file_size = std::filesystem::file_size(file.path(), error);
+  if (error) return;
+  std::FILE* raw = std::fopen(file.path().c_str(), "rb");
+  if (raw == nullptr) return;
+  std::FILE* probe = std::fopen(file.path().c_str(), "rb");
+  const auto close = [&] {
+    std::fclose(raw);
+    if (probe != nullptr) std::fclose(probe);
+  };
+  try {
+    constexpr std::size_t kBlock = std::size_t{4} << 20;
+    std::vector<unsigned char> block(kBlock + 3);
+    std::uint64_t position = 0;
+    std::size_t next_skip = 0;
+    while (position < file_size) {
+      while (next_skip < skip.size() && skip[next_skip].end <= position) ++next_skip;
+      if (next_skip < skip.size() && skip[next_skip].begin <= position) {
+        position = skip[next_skip].end;
+        continue;
+      }
+      std::uint64_t stop = std::min<std::uint64_t>(file_size, position + kBlock);
+      if (next_skip < skip.size()) stop = std::min<std::uint64_t>(stop, skip[next_skip].begin);
+      // Read 3 more bytes so that a signature across the stop is seen.
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file_size - position, stop - position + 3));
+      if (std::fseek(raw, static_cast<long>(position), SEEK_SET) != 0 || std::fread(block.data(), 1, want, raw) != want) break;
+      for (std::size_t i = 0; i + 4 <= want && position + i < stop; ++i) {
+        if (block[i] == 'G' && block[i + 1] == 'C' && block[i + 2] == 'O' && block[i + 3] == 'L' && probe != nullptr) {
+          CheckCollection(probe, position + i, file_size, sizeof_size, file.path());
+        }
+      }
+      position = stop;
+    }
+  } catch (...) {
+    close();
+    throw;
+  }
+  close();
+}
+
 File::File(const std::string& path) : path_(path) {
   SilenceLibrary();
   if (H5Fis_hdf5(path.c_str()) <= 0) {
@@ -183,8 +307,19 @@ File::File(const std::string& path) : path_(path) {
     std::fclose(probe);
     throw InputError(path, "not an HDF5 file", ".h5ad / .h5 inputs are HDF5 files (AnnData or 10x Cell Ranger)");
   }
-  id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  // Closing the file closes every object still open in it: a later open of
+  // the same path never meets this file's cached metadata.
+  Id access(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG);
+  id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get());
   if (id_ < 0) throw InputError(path, "cannot open", "the HDF5 file is truncated or corrupt");
+  try {
+    CheckGlobalHeaps(*this);
+  } catch (...) {
+    H5Fclose(id_);
+    id_ = -1;
+    throw;
+  }
 }
 
 File::~File() {
@@ -329,11 +464,17 @@ Dataset::Dataset(const File& file, const std::string& name) : path_(file.path())
   }
   id_ = H5Dopen2(file.id(), name.c_str(), H5P_DEFAULT);
   if (id_ < 0) throw InputError(Where(), "unreadable", "the file is corrupt");
-  Id space(H5Dget_space(id_));
-  Id type(H5Dget_type(id_));
-  if (!space.ok() || !type.ok()) throw InputError(Where(), "unreadable", "the file is corrupt");
-  dims_ = DimsOf(space.get(), Where());
-  value_class_ = ClassOf(type.get());
+  try {  // a constructor that throws runs no destructor: close the dataset here
+    Id space(H5Dget_space(id_));
+    Id type(H5Dget_type(id_));
+    if (!space.ok() || !type.ok()) throw InputError(Where(), "unreadable", "the file is corrupt");
+    dims_ = DimsOf(space.get(), Where());
+    value_class_ = ClassOf(type.get());
+  } catch (...) {
+    H5Dclose(id_);
+    id_ = -1;
+    throw;
+  }
 }
 
 Dataset::~Dataset() {

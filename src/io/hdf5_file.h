@@ -104,6 +104,12 @@ class File {
   std::int64_t id_ = -1;
 };
 
+// Walks every global heap collection of the file (where its variable-length
+// strings live) as the HDF5 library would, and throws InputError for one
+// that would make the library loop or read out of bounds. File's constructor
+// runs it; outside the raw data of contiguous datasets.
+void CheckGlobalHeaps(const File& file);
+
 }  // namespace nbglm::hdf5
 
 #endif  // NBGLM_SRC_IO_HDF5_FILE_H_
