@@ -1,4 +1,4 @@
-// The command-line contract of `nbglm fit` (DESIGN.md §8): output files, and
+// The command-line contract of `nbglm fit` (docs/cli.md): output files, and
 // bad input exits 2 with one line and writes nothing.
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Formula designs from the command line: `nbglm design`, and --samples /
-// --loc / --scale / --ref / --loc-nested in check-design and fit (DESIGN.md §8).
+// --loc / --scale / --ref / --loc-nested in check-design and fit (docs/cli.md).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The command-line contract of `check-design` and `simulate` (DESIGN.md §8).
+// The command-line contract of `check-design` and `simulate` (docs/cli.md).
 #include <gtest/gtest.h>
 
 #include <filesystem>

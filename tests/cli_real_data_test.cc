@@ -11,7 +11,7 @@
 // genes: without size factors (pasilla_nosf_*) and with DESeq2's median of
 // ratios (--size-factors ratio; pasilla_*). Also: computed size factors
 // against DESeq2's (make_size_factor_reference.R), and size factors taken
-// from a sample-sheet column (DESIGN.md §8 --size-factors COLUMN).
+// from a sample-sheet column (docs/cli.md --size-factors COLUMN).
 #include <gtest/gtest.h>
 
 #include <algorithm>

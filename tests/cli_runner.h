@@ -1,5 +1,5 @@
 // Runs the built `nbglm` binary from tests and captures exit status, stdout
-// and stderr (integration tests of the command-line contract, DESIGN.md §8).
+// and stderr (integration tests of the command-line contract, docs/cli.md).
 #ifndef NBGLM_TESTS_CLI_RUNNER_H_
 #define NBGLM_TESTS_CLI_RUNNER_H_
 

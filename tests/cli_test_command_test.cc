@@ -1,4 +1,4 @@
-// The command-line contract of `nbglm test` (DESIGN.md §8): Wald tests of a
+// The command-line contract of `nbglm test` (docs/cli.md): Wald tests of a
 // coefficient and of a contrast and likelihood-ratio tests give the numbers
 // of the C++ API on the same data; bad input exits 2 with one line on stderr
 // and writes nothing.

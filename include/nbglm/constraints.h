@@ -1,5 +1,5 @@
 // Linear constraints on one design's parameters, reduced to a basis
-// (DESIGN.md §2): a = B θ with B (p × q) of full column rank. The fit runs on θ
+// (docs/model.md §2): a = B θ with B (p × q) of full column rank. The fit runs on θ
 // with the reduced design X B; results map back as a = B θ and
 // Cov(a) = B Cov(θ) Bᵀ.
 //
@@ -97,7 +97,7 @@ class ConstraintSet {
   std::string basis_what_;
 };
 
-// The form of a constraint table file (DESIGN.md §8: TSV, a header of
+// The form of a constraint table file (docs/formats.md: TSV, a header of
 // parameter names, no name column). The form is batchglm's sum-to-zero rows
 // unless the first line is a directive "#form: equality" or "#form: basis"
 // (a basis file holds Bᵀ: one row per reduced parameter).

@@ -1,4 +1,4 @@
-// The count matrix the estimators read (DESIGN.md §7): features × observations,
+// The count matrix the estimators read (docs/api.md): features × observations,
 // feature-major, so that one feature's counts are contiguous and per-feature
 // work stays in cache.
 //

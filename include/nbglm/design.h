@@ -1,4 +1,4 @@
-// Design matrices (DESIGN.md §1 eqs. (1)–(2)): observations × parameters with
+// Design matrices (docs/model.md §1 eqs. (1)–(2)): observations × parameters with
 // names. Location (X) and scale (Z_s) designs are independent objects.
 #ifndef NBGLM_DESIGN_H_
 #define NBGLM_DESIGN_H_

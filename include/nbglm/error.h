@@ -1,4 +1,4 @@
-// The one exception family for caller mistakes (DESIGN.md §7 "Errors").
+// The one exception family for caller mistakes (docs/api.md).
 //
 // Every message names the argument (or file and line), the offending value and
 // the rule it breaks, in one line, e.g.

@@ -1,5 +1,5 @@
 // Fitting: counts + model → per-feature maximum-likelihood estimates
-// (DESIGN.md §3–§4). Features are independent and fitted in parallel; the
+// (docs/model.md §3–§4). Features are independent and fitted in parallel; the
 // result of a feature is a pure function of its counts, the model and the
 // options, so results are bit-identical for any thread count or feature range.
 #ifndef NBGLM_FIT_H_

@@ -1,4 +1,4 @@
-// Writing fit results (DESIGN.md §8 `nbglm fit` outputs) and reading them back
+// Writing fit results (docs/formats.md "fit outputs") and reading them back
 // (for `nbglm test`).
 #ifndef NBGLM_FIT_OUTPUT_H_
 #define NBGLM_FIT_OUTPUT_H_

@@ -86,7 +86,7 @@ Design FactorIndicatorDesign(const SampleTable& samples, const std::string& colu
 std::map<std::string, std::string> ParseReferenceLevels(const std::vector<std::string>& specs,
                                                         const std::string& what = "--ref");
 
-// "F:G": factor F is nested in factor G (DESIGN.md §2 form 4).
+// "F:G": factor F is nested in factor G (docs/model.md §2 form 4).
 struct Nesting {
   std::string nested;  // F
   std::string within;  // G

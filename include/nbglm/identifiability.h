@@ -1,4 +1,4 @@
-// The rank check (DESIGN.md §2): is a design identifiable under its
+// The rank check (docs/model.md §2): is a design identifiable under its
 // constraints, and if not, which parameter combinations are not?
 //
 // A user-facing feature: `nbglm check-design` prints it, and fitting a model
@@ -30,7 +30,7 @@ struct IdentifiabilityReport {
   bool identifiable() const { return constrained_deficiency == 0; }
   // A few readable lines (for check-design and error messages).
   std::string Report(const std::string& title) const;
-  // The JSON object of DESIGN.md §8 for one design.
+  // The JSON object of `check-design --json` (docs/cli.md) for one design.
   std::string ToJson() const;
 };
 

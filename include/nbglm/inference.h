@@ -1,4 +1,4 @@
-// Inference (DESIGN.md §5): Wald tests of a coefficient or any contrast,
+// Inference (docs/model.md §5): Wald tests of a coefficient or any contrast,
 // likelihood-ratio tests of nested models, Benjamini–Hochberg adjustment.
 // Where a feature's estimate is not trustworthy (not fitted, not converged,
 // or its standard error is undefined), the test reports NaN and the feature's

@@ -1,4 +1,4 @@
-// The model layer (DESIGN.md §7): designs + constraints → reduced designs,
+// The model layer (docs/api.md): designs + constraints → reduced designs,
 // basis and rank check, validated once before any fitting.
 #ifndef NBGLM_MODEL_H_
 #define NBGLM_MODEL_H_

@@ -1,4 +1,4 @@
-// Negative-binomial noise model (DESIGN.md §1, eqs. (3)–(8)) in the linear
+// Negative-binomial noise model (docs/model.md §1, eqs. (3)–(8)) in the linear
 // predictors η = log μ (location, offset included) and ζ = log r (scale).
 //
 // Accuracy is the point of this unit. Every quantity is evaluated in a form
@@ -174,7 +174,7 @@ SizeTerms ComputeSizeTerms(double r);
 // The parts of one observation's ℓ and ζ-derivatives that depend on it only
 // through its count y and size r (none through μ): the expensive special
 // functions. Counts are small integers repeated many times, so the fitting
-// code tabulates these once per distinct count and size (DESIGN.md §4);
+// code tabulates these once per distinct count and size (docs/model.md §4);
 // NbObservationTerms adds the cheap μ-dependent rest. All 0 for y = 0.
 struct NbCountTerms {
   // st(r+y) − st(r) − st(y) − ½·log(2πy) − ½·log1p(y/r): ℓ + bd0(r, w) +
@@ -333,7 +333,7 @@ NbScaleTerms NbScaleDerivatives(double y, double eta, double zeta);
 // ℓ and all derivatives at once (shares the common work).
 NbTerms NbEvaluate(double y, double eta, double zeta);
 
-// The noise model for the estimators (DESIGN.md §4). Stateless, thread-safe.
+// The noise model for the estimators (docs/model.md §4). Stateless, thread-safe.
 class NegativeBinomial final : public NoiseModel {
  public:
   const char* name() const override { return "negative_binomial"; }

@@ -1,4 +1,4 @@
-// The narrow interface through which estimators see a noise model (DESIGN.md §4).
+// The narrow interface through which estimators see a noise model (docs/model.md §4).
 //
 // An estimator works in two linear predictors per observation:
 //   η (location: log mean, offset included, eq. (1)) and
@@ -12,7 +12,7 @@
 //
 // Contract for implementations:
 //   * no allocation and no exceptions in LogLikelihood/Evaluate (they run in
-//     the per-feature parallel loop; DESIGN.md §4 statuses, not exceptions);
+//     the per-feature parallel loop; docs/model.md §4 statuses, not exceptions);
 //     invalid numbers propagate as NaN/inf for the caller to turn into a status;
 //   * results are a pure function of the inputs (bit-identical whatever the
 //     thread), so implementations hold no mutable state;
@@ -26,7 +26,7 @@ namespace nbglm {
 
 // Per-observation terms in the linear predictors η (location) and ζ (scale).
 // Any pointer may be null: that term is not computed. Arrays have length n.
-// Equation numbers refer to the negative-binomial model of DESIGN.md §1.
+// Equation numbers refer to the negative-binomial model of docs/model.md §1.
 struct PointwiseTerms {
   double* loglik = nullptr;       // ℓ_i, eq. (4)
   double* d_eta = nullptr;        // ∂ℓ/∂η, eq. (5)

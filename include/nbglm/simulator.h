@@ -1,4 +1,4 @@
-// batchglm's Simulator (DESIGN.md §6): draws true coefficients for given
+// batchglm's Simulator (docs/api.md "Simulation"): draws true coefficients for given
 // location and scale designs and samples negative-binomial counts from them,
 // for tests, examples, benchmarks and `nbglm simulate`.
 //
@@ -92,7 +92,7 @@ class Simulator {
   void SetParams(Matrix location_coefficients, Matrix scale_coefficients);
 
   // Samples the counts of every feature as a Gamma–Poisson mixture, the
-  // negative binomial of DESIGN.md §1 (3):
+  // negative binomial of docs/model.md §1 (3):
   //   μ_i = s_i·exp(x_iᵀa)   (1),   r_i = exp(z_iᵀb)   (2),
   //   λ_i ~ Gamma(shape r_i, scale μ_i/r_i),   y_i ~ Poisson(λ_i),
   // so E y = μ, Var y = μ + μ²/r. Returns the dense counts (features ×
@@ -148,7 +148,7 @@ class Simulator {
 };
 
 // Writes a simulation into out_dir (created if missing), every file
-// atomically (DESIGN.md §8 `simulate`):
+// atomically (docs/formats.md "simulate outputs"):
 //   counts.mtx             the counts, MatrixMarket (WriteMatrixMarket)
 //   true_loc_coef.tsv      header "feature" + location parameter names, one
 //   true_scale_coef.tsv    row per feature, values in FormatDouble

@@ -57,7 +57,7 @@ std::string ReadFileContents(const std::string& path);
 std::string DecompressGzip(const std::string& data, const std::string& what);
 
 // Writes `contents` to `path` atomically: to "<path>.tmp.<pid>" then rename,
-// so a reader sees the complete file or none (DESIGN.md §8).
+// so a reader sees the complete file or none (docs/cli.md).
 void WriteFileAtomically(const std::string& path, const std::string& contents);
 
 // Formats a double so that it reads back to the same value (shortest

@@ -1,4 +1,4 @@
-// Dense containers of the public API (DESIGN.md §7): xtensor, row-major.
+// Dense containers of the public API (docs/api.md): xtensor, row-major.
 // Linear algebra inside the library maps the same memory with Eigen::Map.
 #ifndef NBGLM_TYPES_H_
 #define NBGLM_TYPES_H_

@@ -1,4 +1,4 @@
-// nbglm check-design: the rank check of DESIGN.md §2 for the location and
+// nbglm check-design: the rank check of docs/model.md §2 for the location and
 // (optional) scale designs under their constraints. Exit 0 whether or not the
 // model is identifiable; 2 on bad input.
 #include <iostream>

@@ -1,4 +1,4 @@
-// The `nbglm` command-line tool (DESIGN.md §8): one function per subcommand.
+// The `nbglm` command-line tool (docs/cli.md): one function per subcommand.
 // Each registers its options on a CLI11 subcommand and returns the action to
 // run after parsing. Caller mistakes throw nbglm::InputError; main() turns
 // them into one line on stderr and exit status 2.

@@ -1,6 +1,6 @@
 // nbglm design: prints the design a formula builds on a sample sheet, as TSV
 // (header "observation" + R's column names), so users can inspect it before
-// fitting (DESIGN.md §8).
+// fitting (docs/cli.md).
 #include <iostream>
 #include <memory>
 

@@ -1,5 +1,5 @@
 // nbglm fit: counts + designs + constraints → per-feature estimates, standard
-// errors, log-likelihood and status (DESIGN.md §8 output files).
+// errors, log-likelihood and status (docs/formats.md "fit outputs").
 #include <unistd.h>
 
 #include <chrono>

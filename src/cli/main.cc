@@ -1,5 +1,5 @@
 // Entry point of the `nbglm` tool: dispatches to the subcommands of
-// DESIGN.md §8 and maps caller mistakes to exit status 2 with one line.
+// docs/cli.md and maps caller mistakes to exit status 2 with one line.
 #include <exception>
 #include <iostream>
 #include <vector>
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // One line, naming the option and the rule, then exit 2 (DESIGN.md §8).
+    // One line, naming the option and the rule, then exit 2 (docs/cli.md).
     std::cerr << "nbglm: error: " << e.what() << " (see nbglm --help)\n";
     return 2;
   }

@@ -1,4 +1,4 @@
-// nbglm simulate: batchglm's Simulator from the command line (DESIGN.md §6, §8).
+// nbglm simulate: batchglm's Simulator from the command line (docs/cli.md "simulate").
 #include <iostream>
 #include <memory>
 

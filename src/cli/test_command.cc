@@ -1,6 +1,6 @@
 // nbglm test: a Wald test of one coefficient or of a contrast, read from a fit
 // directory, or a likelihood-ratio test against a reduced model refitted on
-// the fit's own data (DESIGN.md §5, §8). Writes one TSV (TestResult::ToTsv):
+// the fit's own data (docs/model.md §5, §8). Writes one TSV (TestResult::ToTsv):
 // feature, estimate, se, statistic, pvalue, padj, status, in input order.
 #include <algorithm>
 #include <cmath>

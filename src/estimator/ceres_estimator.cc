@@ -1,5 +1,5 @@
 // The ceres estimator: Ceres Solver's BFGS line search on −ℓ with the
-// analytic gradient (DESIGN.md §4) — the independent check of irls/newton,
+// analytic gradient (docs/model.md §4) — the independent check of irls/newton,
 // sharing only the objective and the stopping rules.
 #include <cmath>
 #include <limits>

@@ -1,4 +1,4 @@
-// The per-feature estimators of DESIGN.md §4. Each maximises one feature's
+// The per-feature estimators of docs/model.md §4. Each maximises one feature's
 // Σ ℓ_i over the reduced parameters θ = (θ_loc, θ_scale), starting from the
 // initial values in `theta`, and returns how it ended. None throws; none
 // allocates after its workspace is built.

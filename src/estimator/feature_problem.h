@@ -1,10 +1,10 @@
 // One feature's objective in the reduced parameters, for the estimators
-// (DESIGN.md §4). Internal header.
+// (docs/model.md §4). Internal header.
 //
 // Parameters θ = (θ_loc (q), θ_scale (q_s)), with reduced designs
-// X̃ = X·B (n × q) and Z̃ = Z_s·B_s (n × q_s) (DESIGN.md §2):
+// X̃ = X·B (n × q) and Z̃ = Z_s·B_s (n × q_s) (docs/model.md §2):
 //   η = offset + X̃·θ_loc   (eq. (1)),      ζ = Z̃·θ_scale   (eq. (2)),
-// objective ℓ(θ) = Σ_i ℓ_i(η_i, ζ_i), eq. (4). Chain rule (DESIGN.md §1):
+// objective ℓ(θ) = Σ_i ℓ_i(η_i, ζ_i), eq. (4). Chain rule (docs/model.md §1):
 //   ∇_loc = X̃ᵀ·∂ℓ/∂η,   ∇_scale = Z̃ᵀ·∂ℓ/∂ζ,
 //   H_loc,loc = X̃ᵀ diag(∂²ℓ/∂η²) X̃,   H_loc,scale = X̃ᵀ diag(∂²ℓ/∂η∂ζ) Z̃,
 //   H_scale,scale = Z̃ᵀ diag(∂²ℓ/∂ζ²) Z̃,

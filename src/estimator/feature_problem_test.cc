@@ -1,5 +1,5 @@
 // Tests of the per-feature objective (feature_problem.h): the chain rule of
-// DESIGN.md §1 through random reduced designs, checked against central finite
+// docs/model.md §1 through random reduced designs, checked against central finite
 // differences with Richardson extrapolation and against a direct evaluation
 // (η, ζ per observation, NbEvaluate per observation, the chain rule as
 // matrix products), with zeros, repeated and large counts and offsets, on
@@ -97,7 +97,7 @@ struct FeatureSetup {
 };
 
 // ℓ, gradient and Hessian evaluated directly: η and ζ per observation,
-// NbEvaluate per observation, the chain rule of DESIGN.md §1 as sums.
+// NbEvaluate per observation, the chain rule of docs/model.md §1 as sums.
 struct DirectEvaluation {
   double loglik = 0;
   double loglik_magnitude = 0;  // Σ|ℓ_i|

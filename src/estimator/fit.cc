@@ -1,4 +1,4 @@
-// The parallel per-feature loop (DESIGN.md §4, §7): counts + model →
+// The parallel per-feature loop (docs/model.md §4, §7): counts + model →
 // initialisation → estimator → results. A feature's result is a pure function
 // of its counts, the model and the options: threads only decide who computes
 // which row, so results are bit-identical for any thread count.

@@ -1,4 +1,4 @@
-// Inference (DESIGN.md §5): Benjamini–Hochberg against R's p.adjust, Wald
+// Inference (docs/model.md §5): Benjamini–Hochberg against R's p.adjust, Wald
 // tests of coefficients and contrasts against their definitions on fitted
 // data, likelihood-ratio tests against 2Δℓ and χ² tail formulas, and null
 // calibration of the LRT (plain, constrained, and for the scale model).

@@ -1,4 +1,4 @@
-// Initialisation (DESIGN.md §3): batchglm's "closed-form MLE for the mean,
+// Initialisation (docs/model.md §3): batchglm's "closed-form MLE for the mean,
 // method of moments for the dispersion", computed per feature in O(n).
 //
 // Observations are grouped by distinct rows of the reduced location design

@@ -1,5 +1,5 @@
 // The observations of a model grouped by their design rows, computed once per
-// model and shared read-only by every thread (DESIGN.md §3–§4). Internal header.
+// model and shared read-only by every thread (docs/model.md §3–§4). Internal header.
 //
 // Observations with the same row of the reduced location design X̃ = X·B
 // share the location predictor up to their offset: η_i = o_i + α_g with

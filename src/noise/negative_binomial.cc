@@ -1,4 +1,4 @@
-// Negative-binomial log-likelihood and derivatives (DESIGN.md §1, eqs. (4)–(8)).
+// Negative-binomial log-likelihood and derivatives (docs/model.md §1, eqs. (4)–(8)).
 //
 // Notation: μ = e^η, r = e^ζ, p = r/(r+μ), q = μ/(r+μ) = 1 − p,
 //   w = (y − μ)/(r + μ)            (so 1 + w = (r + y)/(r + μ)),
@@ -54,7 +54,7 @@ namespace nbglm {
 namespace nb_detail {
 namespace {
 
-// Special functions must never throw inside the parallel loop (DESIGN.md §4):
+// Special functions must never throw inside the parallel loop (docs/model.md §4):
 // errors become NaN/inf, which the estimators turn into a status.
 using NoThrowPolicy = boost::math::policies::policy<
     boost::math::policies::domain_error<boost::math::policies::ignore_error>,

@@ -1,9 +1,9 @@
-// Tests of the negative-binomial noise model (DESIGN.md §1, eqs. (4)–(8)).
+// Tests of the negative-binomial noise model (docs/model.md §1, eqs. (4)–(8)).
 //
 // The reference is independent of the implementation: eq. (4) evaluated
 // directly (lgamma, no rearrangement) in 100-digit arithmetic, differentiated in
 // (η, ζ) by central finite differences with Richardson extrapolation in that
-// same precision. The closed forms (5)–(8) of DESIGN.md are evaluated in
+// same precision. The closed forms (5)–(8) of docs/model.md are evaluated in
 // 100 digits too and must agree with the differentiated (4) — this checks the
 // design's equations themselves — and the doubles are compared with both.
 //
@@ -52,7 +52,7 @@ constexpr double kTolerance = 1e-12;
 // ---------------------------------------------------------------------------
 // 100-digit reference.
 
-// Eq. (4) exactly as written in DESIGN.md, nothing rearranged.
+// Eq. (4) exactly as written in docs/model.md, nothing rearranged.
 Mp MpLogLikelihood(const Mp& y, const Mp& eta, const Mp& zeta) {
   using boost::math::lgamma;
   const Mp mu = exp(eta);
@@ -255,7 +255,7 @@ const Grid& ReferenceGrid() {
 
 // Every quantity at every grid point within kTolerance (mixed criterion).
 // First the reference itself is checked: the Richardson extrapolation has
-// converged, and DESIGN.md eqs. (5)–(8) are the derivatives of eq. (4) (the
+// converged, and docs/model.md eqs. (5)–(8) are the derivatives of eq. (4) (the
 // 100-digit closed forms agree with the 100-digit differentiation far below
 // double precision). Prints the achieved accuracy: the worst mixed error per
 // quantity and the worst plain relative error where the value is not itself

@@ -2,7 +2,7 @@
 """Independent check of tests/data/reference/*_reference.tsv in 40-digit arithmetic (mpmath).
 
 For every feature it re-reads counts, design and size factors, evaluates at the stored
-parameters the NB log-likelihood (DESIGN.md eq (4)) and its gradient in (a, log_r)
+parameters the NB log-likelihood (docs/model.md eq (4)) and its gradient in (a, log_r)
 (eqs (5), (6)) with mpmath lgamma/digamma, and reports
   - |stored loglik - mp loglik|       (accuracy of the stored loglik)
   - max |mp gradient|                 (how close the stored point is to a stationary point)

@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# Independent reference values for the exact negative-binomial MLE (DESIGN.md §1, eqs (1)-(8)):
+# Independent reference values for the exact negative-binomial MLE (docs/model.md §1, eqs (1)-(8)):
 #   y_i ~ NB(mean mu_i = s_i * exp(x_i' a), size r = exp(log_r)), one model per feature,
 #   location coefficients a (natural-log scale) and one scale parameter log_r per feature.
 #
@@ -10,7 +10,7 @@
 #   1. MASS::glm.nb(y ~ 0 + X + offset(log(sf)), control = glm.control(epsilon = 1e-13, maxit = 200))
 #      (falls back to a Poisson fit + moment estimate of theta when glm.nb fails).
 #   2. polish: joint Newton iteration over (a, log_r) on the full log-likelihood with the analytic
-#      gradient and Hessian of DESIGN.md eqs (5)-(8) (lgamma / digamma / trigamma differences as
+#      gradient and Hessian of docs/model.md eqs (5)-(8) (lgamma / digamma / trigamma differences as
 #      exact finite sums where r is large), Levenberg damping and step control, until
 #      max |gradient| < 1e-10 and Newton step < 1e-10, or no further progress.
 #   3. Poisson limit: Poisson MLE and its overdispersion score 0.5 * sum((y - mu)^2 - y)
@@ -88,7 +88,7 @@ trig_diff <- function(y, r) {
   out
 }
 
-# Per-observation NB log-likelihood, DESIGN.md eq (4). R's dnbinom(log = TRUE) (saddle-point
+# Per-observation NB log-likelihood, docs/model.md eq (4). R's dnbinom(log = TRUE) (saddle-point
 # form) is accurate to ~1e-12 for r <= 1e4 and for large counts, but loses accuracy as r grows
 # (errors ~1e-8 per observation at r ~ e^20). For large r and moderate y we use instead
 #   l = [lgamma(y+r) - lgamma(r) - y log r] - lgamma(y+1) - r log1p(mu/r) + y log(mu) - y log1p(mu/r)
@@ -117,7 +117,7 @@ loglik_dnbinom <- function(par, y, X, off) {
   sum(dnbinom(y, size = exp(par[p + 1]), mu = mu, log = TRUE))
 }
 
-# gradient and Hessian in (a, zeta = log r), DESIGN.md eqs (5)-(8), written in stable forms:
+# gradient and Hessian in (a, zeta = log r), docs/model.md eqs (5)-(8), written in stable forms:
 #   dl/dzeta = r [ (psi(y+r)-psi(r)) - log1p(mu/r) + (mu-y)/(r+mu) ]
 #   d2l/dzeta2 = dl/dzeta + r^2 [ (psi1(y+r)-psi1(r)) + (mu^2 + r y)/(r (r+mu)^2) ]
 grad_hess <- function(par, y, X, off) {
