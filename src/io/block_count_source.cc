@@ -27,6 +27,21 @@ std::vector<std::string> Slice(const std::vector<std::string>& names, Index begi
 
 }  // namespace
 
+template <typename Visit>
+void BlockCountSource::ForEachEntry(std::int64_t first, std::int64_t last, Visit&& visit) const {
+  std::vector<double> values;
+  std::vector<std::int64_t> indices;
+  for (std::int64_t at = first; at < last; at += kCountBlockElements) {
+    const std::int64_t count = std::min(kCountBlockElements, last - at);
+    values.resize(static_cast<std::size_t>(count));
+    indices.resize(static_cast<std::size_t>(count));
+    ReadEntries(at, count, values.data(), indices.data());
+    for (std::int64_t k = 0; k < count; ++k) {
+      visit(at + k, values[static_cast<std::size_t>(k)], indices[static_cast<std::size_t>(k)]);
+    }
+  }
+}
+
 void BlockCountSource::CheckOffsets() const {
   const std::int64_t major = static_cast<std::int64_t>(offsets_.size()) - 1;
   if (offsets_[0] != 0) throw InputError(At(offsets_name_, 0), std::to_string(offsets_[0]), "offsets start at 0");
@@ -81,36 +96,25 @@ void BlockCountSource::Open() {
                          " compressed rows or columns)");
   }
   CheckOffsets();
-  std::vector<double> values;
-  std::vector<std::int64_t> indices;
   std::size_t slot = 0;  // the compressed row / column of the current entry
-  for (std::int64_t first = 0; first < num_entries_; first += kCountBlockElements) {
-    const std::int64_t count = std::min(kCountBlockElements, num_entries_ - first);
-    values.resize(static_cast<std::size_t>(count));
-    indices.resize(static_cast<std::size_t>(count));
-    ReadEntries(first, count, values.data(), indices.data());
-    for (std::int64_t k = 0; k < count; ++k) {
-      const std::int64_t position = first + k;
-      const std::int64_t index = indices[static_cast<std::size_t>(k)];
-      if (index < 0 || index >= minor) {
-        throw InputError(At(indices_name_, position), std::to_string(index),
-                         "indices lie in [0, " + std::to_string(minor) + ")");
-      }
-      const double value = values[static_cast<std::size_t>(k)];
-      if (!IsCount(value) && !IsValidCount(value, &rule)) {
-        throw InputError(At(values_name_, position), FormatDouble(value), rule);
-      }
-      if (value == 0.0) continue;
-      while (offsets_[slot + 1] <= position) ++slot;
-      if (by_observation) {
-        ++nonzeros_[static_cast<std::size_t>(index)];
-        observation_totals_[slot] += value;
-      } else {
-        ++nonzeros_[slot];
-        observation_totals_[static_cast<std::size_t>(index)] += value;
-      }
+  ForEachEntry(0, num_entries_, [&](std::int64_t position, double value, std::int64_t index) {
+    if (index < 0 || index >= minor) {
+      throw InputError(At(indices_name_, position), std::to_string(index),
+                       "indices lie in [0, " + std::to_string(minor) + ")");
     }
-  }
+    if (!IsCount(value) && !IsValidCount(value, &rule)) {
+      throw InputError(At(values_name_, position), FormatDouble(value), rule);
+    }
+    if (value == 0.0) return;
+    while (offsets_[slot + 1] <= position) ++slot;
+    if (by_observation) {
+      ++nonzeros_[static_cast<std::size_t>(index)];
+      observation_totals_[slot] += value;
+    } else {
+      ++nonzeros_[slot];
+      observation_totals_[static_cast<std::size_t>(index)] += value;
+    }
+  });
 }
 
 CountMatrix BlockCountSource::Read(Index begin, Index end) const {
@@ -204,35 +208,24 @@ CountMatrix BlockCountSource::ReadByObservation(Index begin, Index end) const {
   std::vector<std::int32_t> csr_columns(total);
   std::vector<double> csr_values(total);
   std::vector<std::int64_t> cursor(row_offsets.begin(), row_offsets.end() - 1);
-  std::vector<double> values;
-  std::vector<std::int64_t> indices;
   std::size_t observation = 0;
-  for (std::int64_t first = 0; first < num_entries_; first += kCountBlockElements) {
-    const std::int64_t count = std::min(kCountBlockElements, num_entries_ - first);
-    values.resize(static_cast<std::size_t>(count));
-    indices.resize(static_cast<std::size_t>(count));
-    ReadEntries(first, count, values.data(), indices.data());
-    for (std::int64_t k = 0; k < count; ++k) {
-      const std::int64_t feature = indices[static_cast<std::size_t>(k)];
-      const double value = values[static_cast<std::size_t>(k)];
-      if (feature < begin || feature >= end || value == 0.0) continue;
-      const std::int64_t position = first + k;
-      while (offsets_[observation + 1] <= position) ++observation;
-      const std::size_t r = static_cast<std::size_t>(feature - begin);
-      std::int64_t& at = cursor[r];
-      if (at >= row_offsets[r + 1]) {
-        throw InputError(values_name_, "changed while read", "the counts were modified during the run");
-      }
-      if (at > row_offsets[r] && csr_columns[static_cast<std::size_t>(at - 1)] == static_cast<std::int32_t>(observation)) {
-        throw InputError(At(indices_name_, position), std::to_string(feature),
-                         "feature " + std::to_string(feature) + " is stored twice for observation " +
-                             std::to_string(observation) + " (a duplicated entry)");
-      }
-      csr_columns[static_cast<std::size_t>(at)] = static_cast<std::int32_t>(observation);
-      csr_values[static_cast<std::size_t>(at)] = value;
-      ++at;
+  ForEachEntry(0, num_entries_, [&](std::int64_t position, double value, std::int64_t feature) {
+    if (feature < begin || feature >= end || value == 0.0) return;
+    while (offsets_[observation + 1] <= position) ++observation;
+    const std::size_t r = static_cast<std::size_t>(feature - begin);
+    std::int64_t& at = cursor[r];
+    if (at >= row_offsets[r + 1]) {
+      throw InputError(values_name_, "changed while read", "the counts were modified during the run");
     }
-  }
+    if (at > row_offsets[r] && csr_columns[static_cast<std::size_t>(at - 1)] == static_cast<std::int32_t>(observation)) {
+      throw InputError(At(indices_name_, position), std::to_string(feature),
+                       "feature " + std::to_string(feature) + " is stored twice for observation " +
+                           std::to_string(observation) + " (a duplicated entry)");
+    }
+    csr_columns[static_cast<std::size_t>(at)] = static_cast<std::int32_t>(observation);
+    csr_values[static_cast<std::size_t>(at)] = value;
+    ++at;
+  });
   return CountMatrix::FromCsr(end - begin, num_observations_, std::move(row_offsets), std::move(csr_columns),
                               std::move(csr_values), Slice(feature_names_, begin, end), observation_names_, what_);
 }
@@ -248,28 +241,18 @@ CountMatrix BlockCountSource::ReadByFeature(Index begin, Index end) const {
   for (Index f = begin; f < end; ++f) stored += nonzeros_[static_cast<std::size_t>(f)];
   csr_columns.reserve(static_cast<std::size_t>(stored));
   csr_values.reserve(static_cast<std::size_t>(stored));
-  std::vector<double> values;
-  std::vector<std::int64_t> indices;
   std::vector<std::pair<std::int32_t, double>> entries;
   const auto by_observation = [](const auto& a, const auto& b) { return a.first < b.first; };
   for (Index f = begin; f < end; ++f) {
     const std::int64_t first = offsets_[static_cast<std::size_t>(f)];
     const std::int64_t last = offsets_[static_cast<std::size_t>(f + 1)];
     entries.clear();
-    for (std::int64_t at = first; at < last; at += kCountBlockElements) {
-      const std::int64_t count = std::min(kCountBlockElements, last - at);
-      values.resize(static_cast<std::size_t>(count));
-      indices.resize(static_cast<std::size_t>(count));
-      ReadEntries(at, count, values.data(), indices.data());
-      for (std::int64_t k = 0; k < count; ++k) {
-        const double value = values[static_cast<std::size_t>(k)];
-        const std::int64_t observation = indices[static_cast<std::size_t>(k)];
-        if (observation < 0 || observation >= num_observations_) {
-          throw InputError(values_name_, "changed while read", "the counts were modified during the run");
-        }
-        if (value != 0.0) entries.emplace_back(static_cast<std::int32_t>(observation), value);
+    ForEachEntry(first, last, [&](std::int64_t, double value, std::int64_t observation) {
+      if (observation < 0 || observation >= num_observations_) {
+        throw InputError(values_name_, "changed while read", "the counts were modified during the run");
       }
-    }
+      if (value != 0.0) entries.emplace_back(static_cast<std::int32_t>(observation), value);
+    });
     if (!std::is_sorted(entries.begin(), entries.end(), by_observation)) {
       std::stable_sort(entries.begin(), entries.end(), by_observation);
     }

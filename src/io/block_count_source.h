@@ -86,6 +86,10 @@ class BlockCountSource {
 
  private:
   void CheckOffsets() const;
+  // Calls visit(position, value, index) for the stored entries [first, last),
+  // read a block of kCountBlockElements at a time.
+  template <typename Visit>
+  void ForEachEntry(std::int64_t first, std::int64_t last, Visit&& visit) const;
   CountMatrix ReadDense(Index begin, Index end) const;
   CountMatrix ReadByObservation(Index begin, Index end) const;
   CountMatrix ReadByFeature(Index begin, Index end) const;
