@@ -210,7 +210,7 @@ std::uint64_t Decode(const unsigned char* p, std::size_t bytes) {
 }
 
 void CheckCollection(std::FILE* raw, std::uint64_t offset, std::uint64_t file_size, std::size_t sizeof_size,
-                     const std::string& path) {
+                     const std::string& path, GlobalHeaps* heaps) {
   const std::size_t header = 8 + sizeof_size;
   const std::size_t object_header = 8 + sizeof_size;
   unsigned char head[32];
@@ -228,6 +228,7 @@ void CheckCollection(std::FILE* raw, std::uint64_t offset, std::uint64_t file_si
   if (std::fseek(raw, static_cast<long>(offset), SEEK_SET) != 0 || std::fread(chunk.data(), 1, chunk.size(), raw) != chunk.size()) {
     throw InputError(where, "unreadable", "the file is truncated or corrupt");
   }
+  std::map<std::uint32_t, std::uint64_t>& objects = (*heaps)[offset];
   std::uint64_t p = header;
   while (p < size) {
     if (p + object_header > size) break;  // a tail too small for an object: free space
@@ -242,13 +243,15 @@ void CheckCollection(std::FILE* raw, std::uint64_t offset, std::uint64_t file_si
       throw InputError(where, "object " + std::to_string(index) + " of " + std::to_string(object_size) + " bytes",
                        "does not fit its collection (corrupt)");
     }
+    if (index > 0) objects[static_cast<std::uint32_t>(index)] = object_size;
     p += need;
   }
 }
 
 }  // namespace
 
-void CheckGlobalHeaps(const File& file) {
+GlobalHeaps CheckGlobalHeaps(const File& file) {
+  GlobalHeaps heaps;
   Id create(H5Fget_create_plist(file.id()));
   std::size_t sizeof_addr = 8, sizeof_size = 8;
   if (!create.ok() || H5Pget_sizes(create.get(), &sizeof_addr, &sizeof_size) < 0 || sizeof_size > 16) {
@@ -261,9 +264,9 @@ void CheckGlobalHeaps(const File& file) {
   std::sort(skip.begin(), skip.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
   std::error_code error;
   const std::uint64_t file_size = std::filesystem::file_size(file.path(), error);
-  if (error) return;
+  if (error) return heaps;
   std::FILE* raw = std::fopen(file.path().c_str(), "rb");
-  if (raw == nullptr) return;
+  if (raw == nullptr) return heaps;
   std::FILE* probe = std::fopen(file.path().c_str(), "rb");
   const auto close = [&] {
     std::fclose(raw);
@@ -287,7 +290,7 @@ void CheckGlobalHeaps(const File& file) {
       if (std::fseek(raw, static_cast<long>(position), SEEK_SET) != 0 || std::fread(block.data(), 1, want, raw) != want) break;
       for (std::size_t i = 0; i + 4 <= want && position + i < stop; ++i) {
         if (block[i] == 'G' && block[i + 1] == 'C' && block[i + 2] == 'O' && block[i + 3] == 'L' && probe != nullptr) {
-          CheckCollection(probe, position + i, file_size, sizeof_size, file.path());
+          CheckCollection(probe, position + i, file_size, sizeof_size, file.path(), &heaps);
         }
       }
       position = stop;
@@ -297,6 +300,7 @@ void CheckGlobalHeaps(const File& file) {
     throw;
   }
   close();
+  return heaps;
 }
 
 File::File(const std::string& path) : path_(path) {
@@ -314,7 +318,7 @@ File::File(const std::string& path) : path_(path) {
   id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get());
   if (id_ < 0) throw InputError(path, "cannot open", "the HDF5 file is truncated or corrupt");
   try {
-    CheckGlobalHeaps(*this);
+    heaps_ = CheckGlobalHeaps(*this);
   } catch (...) {
     H5Fclose(id_);
     id_ = -1;
@@ -458,7 +462,7 @@ bool File::BooleanAttribute(const std::string& object, const std::string& attrib
 // ---------------------------------------------------------------------------
 // Dataset
 
-Dataset::Dataset(const File& file, const std::string& name) : path_(file.path()), name_(name) {
+Dataset::Dataset(const File& file, const std::string& name) : path_(file.path()), file_(&file), name_(name) {
   if (!file.IsDataset(name)) {
     throw InputError(Where(), file.IsGroup(name) ? "a group" : "missing", "expected a dataset here");
   }
@@ -483,6 +487,7 @@ Dataset::~Dataset() {
 
 Dataset::Dataset(Dataset&& other) noexcept
     : path_(std::move(other.path_)),
+      file_(other.file_),
       name_(std::move(other.name_)),
       id_(std::exchange(other.id_, -1)),
       dims_(std::move(other.dims_)),
@@ -492,6 +497,7 @@ Dataset& Dataset::operator=(Dataset&& other) noexcept {
   if (this != &other) {
     if (id_ >= 0) H5Dclose(id_);
     path_ = std::move(other.path_);
+    file_ = other.file_;
     name_ = std::move(other.name_);
     id_ = std::exchange(other.id_, -1);
     dims_ = std::move(other.dims_);
@@ -578,7 +584,7 @@ namespace {
 // (4-byte length, address, 4-byte index) and checked before the library
 // reads. Chunked (filtered) storage cannot be checked this way.
 void CheckVariableLengths(hid_t dataset, hid_t file, const std::string& path, std::int64_t count,
-                          const std::string& where) {
+                          const std::string& where, const GlobalHeaps& heaps) {
   const haddr_t offset = H5Dget_offset(dataset);
   if (offset == HADDR_UNDEF || count == 0) return;
   Id create(H5Fget_create_plist(file));
@@ -601,11 +607,23 @@ void CheckVariableLengths(hid_t dataset, hid_t file, const std::string& path, st
   std::uintmax_t total = 0;
   for (std::int64_t i = 0; i < count; ++i) {
     const unsigned char* e = bytes.data() + static_cast<std::size_t>(i) * element;
-    total += static_cast<std::uint32_t>(e[0]) | static_cast<std::uint32_t>(e[1]) << 8 |
-             static_cast<std::uint32_t>(e[2]) << 16 | static_cast<std::uint32_t>(e[3]) << 24;
+    const std::uint64_t length = Decode(e, 4);
+    total += length;
     if (total > file_size) {
       throw InputError(where + "[" + std::to_string(i) + "]", "strings of " + std::to_string(total) + " bytes",
                        "more than the file's " + std::to_string(file_size) + " bytes (corrupt)");
+    }
+    if (length == 0) continue;
+    // The library follows the reference to (collection, index) without
+    // checking that such an object exists (a crash, found by the fuzzer).
+    const std::uint64_t address = Decode(e + 4, sizeof_addr);
+    const std::uint64_t index = Decode(e + 4 + sizeof_addr, 4);
+    const auto collection = heaps.find(address);
+    const bool found = collection != heaps.end() && collection->second.count(static_cast<std::uint32_t>(index)) > 0;
+    if (!found || collection->second.at(static_cast<std::uint32_t>(index)) < length) {
+      throw InputError(where + "[" + std::to_string(i) + "]",
+                       "heap object " + std::to_string(index) + " at byte " + std::to_string(address),
+                       found ? "shorter than the string (corrupt)" : "no such object in the file (corrupt)");
     }
   }
 }
@@ -621,7 +639,7 @@ std::vector<std::string> Dataset::ReadStrings() const {
   Id type(H5Dget_type(id_));
   if (H5Tis_variable_str(type.get()) > 0) {
     Id file(H5Iget_file_id(id_));
-    CheckVariableLengths(id_, file.get(), path_, size(), Where());
+    CheckVariableLengths(id_, file.get(), path_, size(), Where(), file_->global_heaps());
   }
   return ReadStringValues(type.get(), static_cast<std::size_t>(size()), Where(), [&](hid_t memory_type, void* buffer, hid_t transfer) {
     return H5Dread(id_, memory_type, H5S_ALL, H5S_ALL, transfer, buffer);

@@ -13,6 +13,7 @@
 #define NBGLM_SRC_IO_HDF5_FILE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ inline constexpr std::int64_t kMaxStrings = 100000000;
 enum class ValueClass { kInteger, kFloat, kString, kBoolean, kOther };
 
 class File;
+
+// The global heap collections of a file, by address: the size of each object
+// by its index (checked by CheckGlobalHeaps).
+using GlobalHeaps = std::map<std::uint64_t, std::map<std::uint32_t, std::uint64_t>>;
 
 // An open dataset.
 class Dataset {
@@ -61,6 +66,7 @@ class Dataset {
   friend class File;
   void ReadNumeric(std::int64_t offset, std::int64_t count, bool as_double, void* out) const;
   std::string path_;  // the file, for messages
+  const File* file_ = nullptr;
   std::string name_;
   std::int64_t id_ = -1;
   std::vector<std::int64_t> dims_;
@@ -98,17 +104,21 @@ class File {
 
   // "file.h5ad:/obs", for messages.
   std::string Where(const std::string& name) const { return path_ + ":" + name; }
+  // The file's global heap collections, walked when it was opened.
+  const GlobalHeaps& global_heaps() const { return heaps_; }
 
  private:
   std::string path_;
   std::int64_t id_ = -1;
+  GlobalHeaps heaps_;
 };
 
 // Walks every global heap collection of the file (where its variable-length
 // strings live) as the HDF5 library would, and throws InputError for one
-// that would make the library loop or read out of bounds. File's constructor
-// runs it; outside the raw data of contiguous datasets.
-void CheckGlobalHeaps(const File& file);
+// that would make the library loop or read out of bounds; returns the
+// collections and their objects. File's constructor runs it; outside the raw
+// data of contiguous datasets.
+GlobalHeaps CheckGlobalHeaps(const File& file);
 
 }  // namespace nbglm::hdf5
 
