@@ -2,7 +2,6 @@
 
 #include <hdf5.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -176,133 +175,6 @@ std::vector<std::int64_t> DimsOf(hid_t space, const std::string& where) {
 // ---------------------------------------------------------------------------
 // File
 
-namespace {
-
-// The global heap collections ("GCOL") hold every variable-length string of
-// a file. HDF5 1.10's reader trusts their object sizes: a free-space object
-// of size 0 makes it loop forever, an object larger than its collection makes
-// it copy out of bounds (both found by fuzz/hdf5_fuzzer.cc; see
-// docs/reliability.md). So before anything is read, every collection is
-// walked as the library will walk it and a file whose collection would do
-// either is refused. Collections are found by their signature outside the
-// raw data of contiguous datasets (counts, indices), which are skipped: a
-// count array cannot be mistaken for a heap, and the scan reads only the
-// rest of the file.
-struct Range {
-  std::uint64_t begin, end;
-};
-
-herr_t CollectContiguous(hid_t root, const char* name, const H5O_info_t* info, void* ranges) {
-  if (info->type != H5O_TYPE_DATASET) return 0;
-  const hid_t dataset = H5Dopen2(root, name, H5P_DEFAULT);
-  if (dataset < 0) return 0;
-  const haddr_t offset = H5Dget_offset(dataset);
-  const hsize_t size = H5Dget_storage_size(dataset);
-  if (offset != HADDR_UNDEF && size > 0) static_cast<std::vector<Range>*>(ranges)->push_back({offset, offset + size});
-  H5Dclose(dataset);
-  return 0;
-}
-
-std::uint64_t Decode(const unsigned char* p, std::size_t bytes) {
-  std::uint64_t value = 0;
-  for (std::size_t i = bytes; i > 0; --i) value = value << 8 | p[i - 1];
-  return value;
-}
-
-void CheckCollection(std::FILE* raw, std::uint64_t offset, std::uint64_t file_size, std::size_t sizeof_size,
-                     const std::string& path, GlobalHeaps* heaps) {
-  const std::size_t header = 8 + sizeof_size;
-  const std::size_t object_header = 8 + sizeof_size;
-  unsigned char head[32];
-  if (offset + header > file_size || std::fseek(raw, static_cast<long>(offset), SEEK_SET) != 0 ||
-      std::fread(head, 1, header, raw) != header) {
-    return;  // too short to be read as a collection
-  }
-  if (head[4] != 1) return;  // the library refuses other versions itself
-  const std::uint64_t size = Decode(head + 8, sizeof_size);
-  const std::string where = path + ": global heap at byte " + std::to_string(offset);
-  if (size < header || size > file_size - offset) {
-    throw InputError(where, "size " + std::to_string(size), "beyond the file (corrupt)");
-  }
-  std::vector<unsigned char> chunk(static_cast<std::size_t>(size));
-  if (std::fseek(raw, static_cast<long>(offset), SEEK_SET) != 0 || std::fread(chunk.data(), 1, chunk.size(), raw) != chunk.size()) {
-    throw InputError(where, "unreadable", "the file is truncated or corrupt");
-  }
-  std::map<std::uint32_t, std::uint64_t>& objects = (*heaps)[offset];
-  std::uint64_t p = header;
-  while (p < size) {
-    if (p + object_header > size) break;  // a tail too small for an object: free space
-    const std::uint64_t index = Decode(chunk.data() + p, 2);
-    const std::uint64_t object_size = Decode(chunk.data() + p + 8, sizeof_size);
-    if (object_size > size) {
-      throw InputError(where, "object of " + std::to_string(object_size) + " bytes",
-                       "larger than its collection of " + std::to_string(size) + " (corrupt)");
-    }
-    const std::uint64_t need = index > 0 ? object_header + (object_size + 7) / 8 * 8 : object_size;
-    if (need == 0 || need > size - p) {
-      throw InputError(where, "object " + std::to_string(index) + " of " + std::to_string(object_size) + " bytes",
-                       "does not fit its collection (corrupt)");
-    }
-    if (index > 0) objects[static_cast<std::uint32_t>(index)] = object_size;
-    p += need;
-  }
-}
-
-}  // namespace
-
-GlobalHeaps CheckGlobalHeaps(const File& file) {
-  GlobalHeaps heaps;
-  Id create(H5Fget_create_plist(file.id()));
-  std::size_t sizeof_addr = 8, sizeof_size = 8;
-  if (!create.ok() || H5Pget_sizes(create.get(), &sizeof_addr, &sizeof_size) < 0 || sizeof_size > 16) {
-    throw InputError(file.path(), "unreadable superblock", "the file is truncated or corrupt");
-  }
-  // A visit that fails on a corrupt object leaves fewer ranges to skip: the
-  // scan then reads more, and the corrupt object is reported when read.
-  std::vector<Range> skip;
-  H5Ovisit(file.id(), H5_INDEX_NAME, H5_ITER_INC, &CollectContiguous, &skip);
-  std::sort(skip.begin(), skip.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
-  std::error_code error;
-  const std::uint64_t file_size = std::filesystem::file_size(file.path(), error);
-  if (error) return heaps;
-  std::FILE* raw = std::fopen(file.path().c_str(), "rb");
-  if (raw == nullptr) return heaps;
-  std::FILE* probe = std::fopen(file.path().c_str(), "rb");
-  const auto close = [&] {
-    std::fclose(raw);
-    if (probe != nullptr) std::fclose(probe);
-  };
-  try {
-    constexpr std::size_t kBlock = std::size_t{4} << 20;
-    std::vector<unsigned char> block(kBlock + 3);
-    std::uint64_t position = 0;
-    std::size_t next_skip = 0;
-    while (position < file_size) {
-      while (next_skip < skip.size() && skip[next_skip].end <= position) ++next_skip;
-      if (next_skip < skip.size() && skip[next_skip].begin <= position) {
-        position = skip[next_skip].end;
-        continue;
-      }
-      std::uint64_t stop = std::min<std::uint64_t>(file_size, position + kBlock);
-      if (next_skip < skip.size()) stop = std::min<std::uint64_t>(stop, skip[next_skip].begin);
-      // Read 3 more bytes so that a signature across the stop is seen.
-      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file_size - position, stop - position + 3));
-      if (std::fseek(raw, static_cast<long>(position), SEEK_SET) != 0 || std::fread(block.data(), 1, want, raw) != want) break;
-      for (std::size_t i = 0; i + 4 <= want && position + i < stop; ++i) {
-        if (block[i] == 'G' && block[i + 1] == 'C' && block[i + 2] == 'O' && block[i + 3] == 'L' && probe != nullptr) {
-          CheckCollection(probe, position + i, file_size, sizeof_size, file.path(), &heaps);
-        }
-      }
-      position = stop;
-    }
-  } catch (...) {
-    close();
-    throw;
-  }
-  close();
-  return heaps;
-}
-
 File::File(const std::string& path) : path_(path) {
   SilenceLibrary();
   if (H5Fis_hdf5(path.c_str()) <= 0) {
@@ -318,7 +190,14 @@ File::File(const std::string& path) : path_(path) {
   id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.get());
   if (id_ < 0) throw InputError(path, "cannot open", "the HDF5 file is truncated or corrupt");
   try {
-    heaps_ = CheckGlobalHeaps(*this);
+    Id create(H5Fget_create_plist(id_));
+    if (!create.ok() || H5Pget_sizes(create.get(), &layout_.sizeof_addr, &layout_.sizeof_size) < 0 ||
+        layout_.sizeof_size > 16) {
+      throw InputError(path, "unreadable superblock", "the file is truncated or corrupt");
+    }
+    std::error_code error;
+    layout_.file_size = std::filesystem::file_size(path, error);
+    if (!error) heaps_ = CheckGlobalHeaps(id_, path, layout_);
   } catch (...) {
     H5Fclose(id_);
     id_ = -1;
@@ -574,62 +453,6 @@ void Dataset::ReadBlock(std::int64_t row, std::int64_t rows, std::int64_t column
   }
 }
 
-namespace {
-
-// The library trusts the lengths a file declares for variable-length
-// strings and allocates them before reading (a corrupt length of 4 GiB was
-// found by fuzz/hdf5_fuzzer.cc). Every string's bytes live uncompressed in the
-// file's global heap, so together they cannot exceed the file: the declared
-// lengths of a contiguous dataset are read from its raw heap references
-// (4-byte length, address, 4-byte index) and checked before the library
-// reads. Chunked (filtered) storage cannot be checked this way.
-void CheckVariableLengths(hid_t dataset, hid_t file, const std::string& path, std::int64_t count,
-                          const std::string& where, const GlobalHeaps& heaps) {
-  const haddr_t offset = H5Dget_offset(dataset);
-  if (offset == HADDR_UNDEF || count == 0) return;
-  Id create(H5Fget_create_plist(file));
-  std::size_t sizeof_addr = 8, sizeof_size = 8;
-  if (!create.ok() || H5Pget_sizes(create.get(), &sizeof_addr, &sizeof_size) < 0) return;
-  const std::uintmax_t element = 4 + sizeof_addr + 4;
-  std::error_code error;
-  const std::uintmax_t file_size = std::filesystem::file_size(path, error);
-  if (error) return;
-  if (offset > file_size || static_cast<std::uintmax_t>(count) > (file_size - offset) / element) {
-    throw InputError(where, std::to_string(count) + " strings", "more than the file holds (corrupt)");
-  }
-  std::FILE* raw = std::fopen(path.c_str(), "rb");
-  if (raw == nullptr) return;
-  std::vector<unsigned char> bytes(static_cast<std::size_t>(count) * element);
-  const bool read = std::fseek(raw, static_cast<long>(offset), SEEK_SET) == 0 &&
-                    std::fread(bytes.data(), 1, bytes.size(), raw) == bytes.size();
-  std::fclose(raw);
-  if (!read) throw InputError(where, "unreadable strings", "the file is truncated or corrupt");
-  std::uintmax_t total = 0;
-  for (std::int64_t i = 0; i < count; ++i) {
-    const unsigned char* e = bytes.data() + static_cast<std::size_t>(i) * element;
-    const std::uint64_t length = Decode(e, 4);
-    total += length;
-    if (total > file_size) {
-      throw InputError(where + "[" + std::to_string(i) + "]", "strings of " + std::to_string(total) + " bytes",
-                       "more than the file's " + std::to_string(file_size) + " bytes (corrupt)");
-    }
-    if (length == 0) continue;
-    // The library follows the reference to (collection, index) without
-    // checking that such an object exists (a crash, found by the fuzzer).
-    const std::uint64_t address = Decode(e + 4, sizeof_addr);
-    const std::uint64_t index = Decode(e + 4 + sizeof_addr, 4);
-    const auto collection = heaps.find(address);
-    const bool found = collection != heaps.end() && collection->second.count(static_cast<std::uint32_t>(index)) > 0;
-    if (!found || collection->second.at(static_cast<std::uint32_t>(index)) < length) {
-      throw InputError(where + "[" + std::to_string(i) + "]",
-                       "heap object " + std::to_string(index) + " at byte " + std::to_string(address),
-                       found ? "shorter than the string (corrupt)" : "no such object in the file (corrupt)");
-    }
-  }
-}
-
-}  // namespace
-
 std::vector<std::string> Dataset::ReadStrings() const {
   if (value_class_ != ValueClass::kString) throw InputError(Where(), ClassName(value_class_), "expected strings");
   if (rank() > 1) throw InputError(Where(), std::to_string(rank()) + "-D", "expected a 1-D array of strings");
@@ -637,9 +460,8 @@ std::vector<std::string> Dataset::ReadStrings() const {
     throw InputError(Where(), std::to_string(size()) + " strings", "at most " + std::to_string(kMaxStrings) + " are read");
   }
   Id type(H5Dget_type(id_));
-  if (H5Tis_variable_str(type.get()) > 0) {
-    Id file(H5Iget_file_id(id_));
-    CheckVariableLengths(id_, file.get(), path_, size(), Where(), file_->global_heaps());
+  if (H5Tis_variable_str(type.get()) > 0 && file_->global_heaps()) {
+    CheckStringReferences(id_, size(), path_, Where(), file_->layout(), *file_->global_heaps());
   }
   return ReadStringValues(type.get(), static_cast<std::size_t>(size()), Where(), [&](hid_t memory_type, void* buffer, hid_t transfer) {
     return H5Dread(id_, memory_type, H5S_ALL, H5S_ALL, transfer, buffer);

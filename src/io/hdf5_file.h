@@ -13,10 +13,12 @@
 #define NBGLM_SRC_IO_HDF5_FILE_H_
 
 #include <cstdint>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "io/hdf5_heaps.h"
 
 namespace nbglm::hdf5 {
 
@@ -28,10 +30,6 @@ inline constexpr std::int64_t kMaxStrings = 100000000;
 enum class ValueClass { kInteger, kFloat, kString, kBoolean, kOther };
 
 class File;
-
-// The global heap collections of a file, by address: the size of each object
-// by its index (checked by CheckGlobalHeaps).
-using GlobalHeaps = std::map<std::uint64_t, std::map<std::uint32_t, std::uint64_t>>;
 
 // An open dataset.
 class Dataset {
@@ -75,8 +73,8 @@ class Dataset {
 
 class File {
  public:
-  // Opens `path` read-only. Throws InputError when it is missing or not an
-  // HDF5 file.
+  // Opens `path` read-only and checks its global heap (CheckGlobalHeaps).
+  // Throws InputError when it is missing, not an HDF5 file, or corrupt.
   explicit File(const std::string& path);
   ~File();
   File(const File&) = delete;
@@ -104,21 +102,17 @@ class File {
 
   // "file.h5ad:/obs", for messages.
   std::string Where(const std::string& name) const { return path_ + ":" + name; }
-  // The file's global heap collections, walked when it was opened.
-  const GlobalHeaps& global_heaps() const { return heaps_; }
+  // Sizes read from the superblock, and the global heap collections walked
+  // when the file was opened (none when its bytes could not be read).
+  const FileLayout& layout() const { return layout_; }
+  const std::optional<GlobalHeaps>& global_heaps() const { return heaps_; }
 
  private:
   std::string path_;
   std::int64_t id_ = -1;
-  GlobalHeaps heaps_;
+  FileLayout layout_;
+  std::optional<GlobalHeaps> heaps_;
 };
-
-// Walks every global heap collection of the file (where its variable-length
-// strings live) as the HDF5 library would, and throws InputError for one
-// that would make the library loop or read out of bounds; returns the
-// collections and their objects. File's constructor runs it; outside the raw
-// data of contiguous datasets.
-GlobalHeaps CheckGlobalHeaps(const File& file);
 
 }  // namespace nbglm::hdf5
 
