@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 
+#include "io/hdf5_counts.h"
 #include "nbglm/error.h"
 #include "nbglm/formula.h"
 
@@ -109,11 +110,9 @@ SampleTable ModelOptions::ReadAllSamples() const {
 }
 
 void ModelOptions::DefaultSamplesToCounts(const std::string& counts) {
-  const std::string suffix = ".h5ad";
   const bool needs_sheet = !loc_formula.empty() || !scale_formula.empty() || !loc_nested.empty() ||
                            !scale_nested.empty() || !subset.empty();
-  if (samples.empty() && needs_sheet && counts.size() >= suffix.size() &&
-      counts.compare(counts.size() - suffix.size(), suffix.size(), suffix) == 0) {
+  if (samples.empty() && needs_sheet && IsAnnDataPath(counts)) {
     samples = counts;
   }
 }

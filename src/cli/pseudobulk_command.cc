@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "io/hdf5_counts.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/error.h"
 #include "nbglm/pseudobulk.h"
@@ -44,10 +45,7 @@ Action AddPseudobulkCommand(CLI::App& app) {
       if (name.empty()) throw InputError("--by", options->by, "an empty column name");
       by.push_back(name);
     }
-    const std::string suffix = ".h5ad";
-    const bool anndata = options->counts.size() >= suffix.size() &&
-                         options->counts.compare(options->counts.size() - suffix.size(), suffix.size(), suffix) == 0;
-    if (options->samples.empty() && !anndata) {
+    if (options->samples.empty() && !IsAnnDataPath(options->counts)) {
       throw InputError("--samples", "missing", "pseudobulk needs one row per cell (or --counts DATA.h5ad, whose obs it reads)");
     }
     const SampleTable samples = ReadSampleTable(options->samples.empty() ? options->counts : options->samples);

@@ -14,6 +14,7 @@
 #include "io/array_counts.h"
 #include "io/hdf5_counts.h"
 #include "io/line_source.h"
+#include "io/path_suffix.h"
 #include "nbglm/error.h"
 #include "nbglm/table.h"
 
@@ -21,10 +22,6 @@ namespace nbglm {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 

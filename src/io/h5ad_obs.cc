@@ -1,6 +1,5 @@
 // Sample sheets from files: TSV/CSV text, or the obs dataframe of an AnnData
 // file (docs/formats.md "HDF5 inputs"), as SampleSheetText.
-#include <charconv>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -10,17 +9,14 @@
 #include "io/hdf5_file.h"
 #include "nbglm/error.h"
 #include "nbglm/sample_table.h"
+#include "nbglm/table.h"
 
 namespace nbglm {
 namespace {
 
-std::string ShortestText(double value) {
-  if (std::isnan(value)) return "NA";
-  if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
-}
+// A number as the sheet's text: NaN is missing, the rest FormatDouble's
+// shortest round-trip form.
+std::string ShortestText(double value) { return std::isnan(value) ? std::string("NA") : FormatDouble(value); }
 
 // The encoding an AnnData element declares ("" when none).
 std::string EncodingOf(const hdf5::File& file, const std::string& name) {
@@ -83,15 +79,12 @@ SampleSheetText ReadH5adObs(const std::string& path) {
     throw InputError(file.Where("/obs"), "missing",
                      "a sample sheet is read from an AnnData file's obs (a 10x .h5 has none: give --samples)");
   }
-  std::string index = "_index";
-  if (file.HasAttribute("/obs", "_index")) index = file.StringAttribute("/obs", "_index");
-  if (!file.IsDataset("/obs/" + index)) {
-    throw InputError(file.Where("/obs"), "no index '" + index + "'", "an AnnData dataframe holds its row names");
-  }
+  const DataframeIndex obs_index = ReadDataframeIndex(file, "/obs");
+  const std::string& index = obs_index.column;
+  const std::vector<std::string>& names = obs_index.names;
   SampleSheetText sheet;
   TextTable& table = sheet.table;
   table.path = file.Where("/obs");
-  const std::vector<std::string> names = hdf5::Dataset(file, "/obs/" + index).ReadStrings();
   const std::int64_t rows = static_cast<std::int64_t>(names.size());
   if (rows == 0) throw InputError(table.path, "no rows", "a sample sheet needs at least one observation");
   table.header.push_back(index == "_index" ? "observation" : index);

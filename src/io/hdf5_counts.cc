@@ -5,16 +5,13 @@
 #include <utility>
 
 #include "io/hdf5_file.h"
+#include "io/path_suffix.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/error.h"
 #include "nbglm/table.h"
 
 namespace nbglm {
 namespace {
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 void CheckDimension(std::int64_t value, const std::string& where, const char* what) {
   if (value < 1 || value > kMaxCountDimension) {
@@ -28,6 +25,8 @@ void CheckDimension(std::int64_t value, const std::string& where, const char* wh
 bool IsHdf5CountsPath(const std::string& path) {
   return EndsWith(path, ".h5ad") || EndsWith(path, ".h5") || EndsWith(path, ".hdf5");
 }
+
+bool IsAnnDataPath(const std::string& path) { return EndsWith(path, ".h5ad"); }
 
 struct Hdf5CountSource::Files {
   explicit Files(const std::string& path) : file(path) {}
@@ -54,21 +53,16 @@ Hdf5CountSource::Hdf5CountSource(const std::string& path, const std::string& lay
   Open();
 }
 
-namespace {
-
-// The names of an AnnData dataframe (obs or var): the column its "_index"
-// attribute names (default "_index").
-std::vector<std::string> DataframeIndex(const hdf5::File& file, const std::string& group) {
-  std::string column = "_index";
-  if (file.HasAttribute(group, "_index")) column = file.StringAttribute(group, "_index");
-  const std::string name = group + "/" + column;
+DataframeIndex ReadDataframeIndex(const hdf5::File& file, const std::string& group) {
+  DataframeIndex index;
+  if (file.HasAttribute(group, "_index")) index.column = file.StringAttribute(group, "_index");
+  const std::string name = group + "/" + index.column;
   if (!file.IsDataset(name)) {
-    throw InputError(file.Where(group), "no index '" + column + "'", "an AnnData dataframe holds its row names");
+    throw InputError(file.Where(group), "no index '" + index.column + "'", "an AnnData dataframe holds its row names");
   }
-  return hdf5::Dataset(file, name).ReadStrings();
+  index.names = hdf5::Dataset(file, name).ReadStrings();
+  return index;
 }
-
-}  // namespace
 
 void Hdf5CountSource::OpenAnnData(const std::string& layer) {
   const hdf5::File& file = files_->file;
@@ -82,8 +76,8 @@ void Hdf5CountSource::OpenAnnData(const std::string& layer) {
     throw InputError(file.Where(matrix), "no such layer",
                      "layers of this file: " + (available.empty() ? std::string("none") : available));
   }
-  observation_names_ = DataframeIndex(file, "/obs");
-  feature_names_ = DataframeIndex(file, "/var");
+  observation_names_ = ReadDataframeIndex(file, "/obs").names;
+  feature_names_ = ReadDataframeIndex(file, "/var").names;
   const std::int64_t num_obs = static_cast<std::int64_t>(observation_names_.size());
   const std::int64_t num_var = static_cast<std::int64_t>(feature_names_.size());
   CheckDimension(num_obs, file.Where("/obs"), "observations");

@@ -14,13 +14,25 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/block_count_source.h"
+#include "io/hdf5_file.h"
 
 namespace nbglm {
 
 // True for paths read as HDF5: "*.h5ad", "*.h5", "*.hdf5".
 bool IsHdf5CountsPath(const std::string& path);
+// True for "*.h5ad": an AnnData file, whose obs is the default sample sheet.
+bool IsAnnDataPath(const std::string& path);
+
+// The row names of an AnnData dataframe (obs or var): the dataset its
+// "_index" attribute names (default "_index"). Throws InputError when absent.
+struct DataframeIndex {
+  std::string column = "_index";
+  std::vector<std::string> names;
+};
+DataframeIndex ReadDataframeIndex(const hdf5::File& file, const std::string& group);
 
 class Hdf5CountSource : public BlockCountSource {
  public:

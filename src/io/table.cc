@@ -16,14 +16,11 @@
 #include <sstream>
 
 #include "io/line_source.h"
+#include "io/path_suffix.h"
 #include "nbglm/error.h"
 
 namespace nbglm {
 namespace {
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string ReadGzip(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
