@@ -232,13 +232,9 @@ py::array_t<double> ToNumpy(const Matrix& m) {
   return out;
 }
 
-py::array_t<double> ToNumpy(const std::vector<double>& v) {
-  py::array_t<double> out(static_cast<py::ssize_t>(v.size()));
-  std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
-}
-
-py::array_t<double> ToNumpy(const Vector& v) {
+// A std::vector<double> or a Vector.
+template <typename Values>
+py::array_t<double> ToNumpy(const Values& v) {
   py::array_t<double> out(static_cast<py::ssize_t>(v.size()));
   std::copy(v.begin(), v.end(), out.mutable_data());
   return out;

@@ -130,24 +130,27 @@ CountMatrix BlockCountSource::Read(Index begin, Index end) const {
   return ReadDense(begin, end);
 }
 
+std::vector<std::int64_t> BlockCountSource::RowOffsets(Index begin, Index end) const {
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(end - begin) + 1, 0);
+  for (Index f = begin; f < end; ++f) {
+    offsets[static_cast<std::size_t>(f - begin + 1)] =
+        offsets[static_cast<std::size_t>(f - begin)] + nonzeros_[static_cast<std::size_t>(f)];
+  }
+  return offsets;
+}
+
 CountMatrix BlockCountSource::ReadDense(Index begin, Index end) const {
   const std::int64_t features = end - begin;
   const std::int64_t n = num_observations_;
-  std::int64_t stored = 0;
-  for (Index f = begin; f < end; ++f) stored += nonzeros_[static_cast<std::size_t>(f)];
+  std::vector<std::int64_t> row_offsets = RowOffsets(begin, end);
+  const std::int64_t stored = row_offsets.back();
   const double zero_fraction = 1.0 - static_cast<double>(stored) / (static_cast<double>(features) * static_cast<double>(n));
   const bool sparse = zero_fraction > kSparseZeroFraction;
   Matrix out;
-  std::vector<std::int64_t> row_offsets;
   std::vector<std::int32_t> csr_columns;
   std::vector<double> csr_values;
   std::vector<std::int64_t> cursor;
   if (sparse) {
-    row_offsets.assign(static_cast<std::size_t>(features) + 1, 0);
-    for (std::int64_t f = 0; f < features; ++f) {
-      row_offsets[static_cast<std::size_t>(f + 1)] =
-          row_offsets[static_cast<std::size_t>(f)] + nonzeros_[static_cast<std::size_t>(begin + f)];
-    }
     csr_columns.resize(static_cast<std::size_t>(stored));
     csr_values.resize(static_cast<std::size_t>(stored));
     cursor.assign(row_offsets.begin(), row_offsets.end() - 1);
@@ -199,12 +202,8 @@ CountMatrix BlockCountSource::ReadDense(Index begin, Index end) const {
 // Every entry is streamed in observation order, so each feature's
 // observations arrive sorted; an equal neighbour is a duplicated entry.
 CountMatrix BlockCountSource::ReadByObservation(Index begin, Index end) const {
-  const std::size_t rows = static_cast<std::size_t>(end - begin);
-  std::vector<std::int64_t> row_offsets(rows + 1, 0);
-  for (std::size_t r = 0; r < rows; ++r) {
-    row_offsets[r + 1] = row_offsets[r] + nonzeros_[static_cast<std::size_t>(begin) + r];
-  }
-  const std::size_t total = static_cast<std::size_t>(row_offsets[rows]);
+  std::vector<std::int64_t> row_offsets = RowOffsets(begin, end);
+  const std::size_t total = static_cast<std::size_t>(row_offsets.back());
   std::vector<std::int32_t> csr_columns(total);
   std::vector<double> csr_values(total);
   std::vector<std::int64_t> cursor(row_offsets.begin(), row_offsets.end() - 1);

@@ -86,6 +86,8 @@ class BlockCountSource {
 
  private:
   void CheckOffsets() const;
+  // CSR row offsets of features [begin, end): prefix sums of their non-zeros.
+  std::vector<std::int64_t> RowOffsets(Index begin, Index end) const;
   // Calls visit(position, value, index) for the stored entries [first, last),
   // read a block of kCountBlockElements at a time.
   template <typename Visit>
