@@ -49,6 +49,8 @@ def counts_arguments(counts, layer=None):
     else:
         x, what = counts, "counts"
     args = {"what": what}
+    if hasattr(x, "to_memory"):  # an AnnData backed sparse dataset: read it (names kept from the AnnData)
+        x = x.to_memory()
     if sp.issparse(x):
         if x.format not in ("csr", "csc"):
             x = x.tocsr()  # COO, LIL, …: one conversion (a copy)
@@ -57,8 +59,6 @@ def counts_arguments(counts, layer=None):
                     data=np.ascontiguousarray(x.data), indices=np.ascontiguousarray(x.indices),
                     indptr=np.ascontiguousarray(x.indptr))
     else:
-        if hasattr(x, "to_memory"):  # an AnnData backed sparse dataset
-            return counts_arguments(x.to_memory())
         x = np.asarray(x)
         if x.ndim != 2:
             raise ValueError(f"{what}: {x.ndim}-D: counts are a 2-D observations x features array")

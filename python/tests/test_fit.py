@@ -49,6 +49,15 @@ def test_numpy_and_dataframe_inputs_with_a_sheet(kang, kang_cli_fit):
     np.testing.assert_array_equal(bare.loc_coef.to_numpy(), fit.loc_coef.to_numpy())
 
 
+def test_backed_anndata_is_read_with_its_names(tmp_path, kang, kang_cli_fit):
+    import anndata
+    kang.write_h5ad(tmp_path / "kang.h5ad")
+    backed = anndata.read_h5ad(tmp_path / "kang.h5ad", backed="r")
+    fit = nbglm.fit(backed, loc="~ cluster_id + group_id", size_factors="total")
+    pd.testing.assert_frame_equal(fit.loc_coef, read_table(kang_cli_fit / "loc_coef.tsv"), check_exact=True,
+                                  check_names=False)
+
+
 def test_wald_tests_equal_the_command_line(kang, kang_cli_fit, tmp_path):
     fit = nbglm.fit(kang, loc="~ cluster_id + group_id", size_factors="total")
     status, err = run_cli("test", "--quiet", "--fit", kang_cli_fit, "--coef", "group_idstim", "--out", tmp_path / "t.tsv")
