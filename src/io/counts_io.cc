@@ -266,7 +266,7 @@ struct CountReader::Impl {
   const std::string* text = nullptr;  // in-memory contents (tests, fuzzers), or null
   std::string text_storage;
   std::vector<std::string> feature_names;      // empty: defaults
-  std::vector<std::string> observation_names;  // always filled
+  std::vector<std::string> observation_names;  // filled unless kBlocks
   bool default_feature_names = false;
   Index num_features = 0;
   Index num_observations = 0;
@@ -277,7 +277,16 @@ struct CountReader::Impl {
   // included) and non-zero counts (both kinds).
   std::vector<std::uint32_t> entries, nonzeros;
   std::vector<double> observation_totals;  // Σ_f y_fi, from the open pass
-  std::unique_ptr<BlockCountSource> blocks;  // kBlocks: HDF5 or a caller's arrays
+  // kBlocks: HDF5 or a caller's arrays; it holds the names, non-zeros and
+  // totals (the fields above stay empty).
+  std::unique_ptr<BlockCountSource> blocks;
+
+  const std::vector<std::string>& Features() const { return blocks ? blocks->feature_names() : feature_names; }
+  const std::vector<std::string>& Observations() const {
+    return blocks ? blocks->observation_names() : observation_names;
+  }
+  const std::vector<std::uint32_t>& Nonzeros() const { return blocks ? blocks->nonzeros() : nonzeros; }
+  const std::vector<double>& Totals() const { return blocks ? blocks->observation_totals() : observation_totals; }
 
   std::unique_ptr<LineSource> Lines() const { return OpenLines(path, text); }
   void OpenMatrixMarket(std::vector<std::string> features, std::vector<std::string> barcodes,
@@ -324,11 +333,7 @@ void CountReader::Impl::OpenBlocks(std::unique_ptr<BlockCountSource> source) {
   blocks = std::move(source);
   num_features = blocks->num_features();
   num_observations = blocks->num_observations();
-  feature_names = blocks->feature_names();
-  observation_names = blocks->observation_names();
-  nonzeros = blocks->nonzeros();
-  observation_totals = blocks->observation_totals();
-  CheckUniqueObservationNames(observation_names, path);
+  CheckUniqueObservationNames(blocks->observation_names(), path);
 }
 
 void CountReader::Impl::OpenDense() {
@@ -374,7 +379,7 @@ std::vector<std::string> CountReader::Impl::FeatureNames(Index begin, Index end)
   std::vector<std::string> names;
   names.reserve(static_cast<std::size_t>(end - begin));
   for (Index f = begin; f < end; ++f) {
-    names.push_back(default_feature_names ? "feature_" + std::to_string(f) : feature_names[static_cast<std::size_t>(f)]);
+    names.push_back(default_feature_names ? "feature_" + std::to_string(f) : Features()[static_cast<std::size_t>(f)]);
   }
   return names;
 }
@@ -638,8 +643,8 @@ CountReader& CountReader::operator=(CountReader&&) noexcept = default;
 
 Index CountReader::num_features() const { return impl_->num_features; }
 Index CountReader::num_observations() const { return impl_->num_observations; }
-const std::vector<std::string>& CountReader::observation_names() const { return impl_->observation_names; }
-const std::vector<double>& CountReader::ObservationTotals() const { return impl_->observation_totals; }
+const std::vector<std::string>& CountReader::observation_names() const { return impl_->Observations(); }
+const std::vector<double>& CountReader::ObservationTotals() const { return impl_->Totals(); }
 std::vector<std::string> CountReader::FeatureNames(Index begin, Index end) const {
   CheckRange(begin, end);
   return impl_->FeatureNames(begin, end);
@@ -648,7 +653,8 @@ std::vector<std::string> CountReader::FeatureNames(Index begin, Index end) const
 std::int64_t CountReader::BytesToRead(Index begin, Index end) const {
   CheckRange(begin, end);
   std::int64_t stored = 0;
-  for (Index f = begin; f < end; ++f) stored += impl_->nonzeros[static_cast<std::size_t>(f)];
+  const std::vector<std::uint32_t>& nonzeros = impl_->Nonzeros();
+  for (Index f = begin; f < end; ++f) stored += nonzeros[static_cast<std::size_t>(f)];
   const std::int64_t dense = static_cast<std::int64_t>(end - begin) * impl_->num_observations;
   const bool sparse = impl_->kind == Impl::Kind::kMatrixMarket ||
                      (impl_->kind == Impl::Kind::kBlocks && !impl_->blocks->is_dense()) ||
