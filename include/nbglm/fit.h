@@ -17,6 +17,8 @@
 
 namespace nbglm {
 
+class CountReader;  // nbglm/counts_io.h
+
 // How a feature's fit ended. Never an exception from the parallel loop.
 enum class FeatureStatus : std::uint8_t {
   kConverged,         // both stopping rules of FitOptions hold
@@ -166,6 +168,25 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
 // reported as given but not used; thread count and feature range as Fit.
 FitResult FitCoxReid(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
                      const FitOptions& options);
+
+// Counts held at once by the CountReader overloads below unless told otherwise.
+inline constexpr std::int64_t kDefaultFitChunkBytes = std::int64_t{1} << 30;
+
+// Fit and FitCoxReid over a CountReader — a file read a range of features at
+// a time, or counts in the caller's memory (CountReader(CountArrayView),
+// nbglm/count_view.h) — holding at most `chunk_bytes` of counts
+// (CountReader::BytesToRead; at least one feature) besides what the reader
+// holds: the features of [options.feature_begin, options.feature_end) are
+// read and fitted one chunk (PlanFeatureChunks) at a time and the results
+// stacked in feature order. The result equals, bit for bit, the overload on
+// a CountMatrix of all the counts (wall_seconds: the sum over chunks). `progress` counts over the whole range;
+// `cancel` and exceptions as above. Throws InputError, before reading any
+// counts, for invalid options, chunk_bytes ≤ 0, observations that do not
+// match the model, or bad size factors.
+FitResult Fit(const CountReader& counts, const NbGlmModel& model, const Vector& size_factors,
+              const FitOptions& options, std::int64_t chunk_bytes = kDefaultFitChunkBytes);
+FitResult FitCoxReid(const CountReader& counts, const NbGlmModel& model, const Vector& size_factors,
+                     const FitOptions& options, std::int64_t chunk_bytes = kDefaultFitChunkBytes);
 
 }  // namespace nbglm
 

@@ -30,7 +30,7 @@ from . import _core
 from ._inputs import counts_arguments, model_arguments, resolve_samples
 from ._inputs import sheet_arguments as _sheet_arguments
 
-__version__ = "0.1.0"
+__version__ = _core.version()  # the C++ library's (include/nbglm/version.h)
 __all__ = ["fit", "test", "de", "pseudobulk", "check_design", "simulate", "FitResult", "Pseudobulk", "Simulation",
            "plot"]
 

@@ -38,6 +38,7 @@
 #include "nbglm/pseudobulk.h"
 #include "nbglm/sample_table.h"
 #include "nbglm/table.h"
+#include "nbglm/version.h"
 
 namespace py = pybind11;
 
@@ -558,6 +559,7 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   py::class_<FitHandle, std::shared_ptr<FitHandle>>(m, "FitHandle").def("arrays", &FitArrays);
+  m.def("version", &nbglm::Version, "The C++ library's version, MAJOR.MINOR.PATCH.");
   m.def("fit", &RunFit, py::arg("counts"), py::arg("sheet"), py::arg("model"), py::arg("options"),
         py::arg("progress") = py::none());
   m.def("test", &RunTest, py::arg("fit"), py::arg("coef") = py::none(), py::arg("contrast") = py::none());

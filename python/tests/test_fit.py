@@ -151,3 +151,9 @@ def test_check_design_and_simulate_equal_the_command_line(tmp_path):
                                   check_exact=True, check_names=False)
     pd.testing.assert_frame_equal(sim.true_scale_coef, read_table(tmp_path / "sim" / "true_scale_coef.tsv"),
                                   check_exact=True, check_names=False)
+
+
+def test_version_is_the_libraries_and_the_tools():
+    out = subprocess.run([CLI, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == f"nbglm {nbglm.__version__}"
+    assert len([int(part) for part in nbglm.__version__.split(".")]) == 3  # MAJOR.MINOR.PATCH

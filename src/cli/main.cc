@@ -2,16 +2,18 @@
 // docs/cli.md and maps caller mistakes to exit status 2 with one line.
 #include <exception>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "nbglm/error.h"
+#include "nbglm/version.h"
 
 int main(int argc, char** argv) {
   nbglm::cli::SetCommandLine(argc, argv);
   CLI::App app{"nbglm: negative-binomial location-scale GLMs with constraints"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "nbglm 0.1.0");
+  app.set_version_flag("--version", std::string("nbglm ") + nbglm::Version());
   std::vector<nbglm::cli::Action> actions;
   actions.push_back(nbglm::cli::AddCheckDesignCommand(app));
   actions.push_back(nbglm::cli::AddSimulateCommand(app));

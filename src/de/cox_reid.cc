@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "nbglm/negative_binomial.h"
+#include "noise/nb_kernels.h"
 
 namespace nbglm::de {
 

@@ -181,16 +181,17 @@ void FitCoxReidFeature(const CountMatrix& counts, const NbGlmModel& model, const
 
 FitResult FitCoxReid(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
                      const FitOptions& options) {
-  const std::vector<double> offset = CheckFitInputs(counts, model, size_factors, options);
+  const std::vector<double> offset = CheckFitInputs(counts.num_observations(), model, size_factors, options);
   if (!de::IsInterceptOnly(model.scale)) {
     throw InputError("cox-reid", "a scale model with " + std::to_string(model.scale.num_parameters()) + " parameters",
                      "the Cox-Reid estimate is of one size per feature: needs an intercept-only scale model");
   }
   const auto start = std::chrono::steady_clock::now();
   Index begin = 0, end = 0;
-  FeatureRange(counts, options, &begin, &end);
+  FeatureRange(counts.num_features(), options, &begin, &end);
   const Index count = end - begin;
-  FitResult result = ShapeFitResult(counts, model, options, begin, end);
+  FitResult result = ShapeFitResult(
+      {counts.feature_names().begin() + begin, counts.feature_names().begin() + end}, model, options, begin);
   std::fill(result.location_trained.begin(), result.location_trained.end(), 1);
   std::fill(result.scale_trained.begin(), result.scale_trained.end(), 1);
   const int threads = result.num_threads;

@@ -18,6 +18,7 @@
 #include "de/fixed_dispersion_glm.h"
 #include "de/parallel_for.h"
 #include "de/variance_prior.h"
+#include "estimator/fit_setup.h"
 #include "nbglm/error.h"
 #include "nbglm/fit.h"
 #include "nbglm/inference.h"
@@ -293,14 +294,8 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
   const auto start_time = std::chrono::steady_clock::now();
   std::string error;
   if (!options.IsValid(&error)) throw InputError(error);
+  CheckCountsMatchModel(counts.num_observations(), model, size_factors);
   const Index n = model.num_observations();
-  if (counts.num_observations() != n) {
-    throw InputError("counts", std::to_string(counts.num_observations()) + " observations",
-                     "expected " + std::to_string(n) + " (the design's rows)");
-  }
-  if (size_factors.size() > 0) {
-    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
-  }
   if (options.dispersion == DispersionMethod::kShrunk && !de::IsInterceptOnly(model.scale)) {
     throw InputError("--dispersion shrunk", "a scale model with " + std::to_string(model.scale.num_parameters()) +
                          " parameters",

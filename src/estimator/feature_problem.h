@@ -39,6 +39,7 @@
 
 #include "model/observation_layout.h"
 #include "nbglm/negative_binomial.h"
+#include "noise/nb_kernels.h"
 #include "nbglm/types.h"
 
 namespace nbglm {

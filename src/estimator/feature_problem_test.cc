@@ -19,6 +19,7 @@
 #include "estimator/estimators.h"
 #include "model/observation_layout.h"
 #include "nbglm/negative_binomial.h"
+#include "noise/nb_kernels.h"
 
 namespace nbglm {
 namespace {

@@ -400,26 +400,32 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
 
 }  // namespace
 
-std::vector<double> CheckFitInputs(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
+void CheckCountsMatchModel(Index num_observations, const NbGlmModel& model, const Vector& size_factors) {
+  const Index n = model.num_observations();
+  if (num_observations != n) {
+    throw InputError("counts", std::to_string(num_observations) + " observations",
+                     "expected " + std::to_string(n) + " (the design's rows)");
+  }
+  if (size_factors.size() > 0) {
+    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
+  }
+}
+
+std::vector<double> CheckFitInputs(Index num_observations, const NbGlmModel& model, const Vector& size_factors,
                                    const FitOptions& options) {
   std::string error;
   if (!options.IsValid(&error)) throw InputError(error);
-  const Index n = model.num_observations();
-  if (counts.num_observations() != n) {
-    throw InputError("counts", std::to_string(counts.num_observations()) + " observations",
-                     "expected " + std::to_string(n) + " (the design's rows)");
-  }
-  std::vector<double> offset(static_cast<std::size_t>(n), 0.0);
-  if (size_factors.size() > 0) {
-    ValidateSizeFactors(size_factors, n, "size factors", model.location.design.observation_names);
-    for (Index i = 0; i < n; ++i) offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
+  CheckCountsMatchModel(num_observations, model, size_factors);
+  std::vector<double> offset(static_cast<std::size_t>(num_observations), 0.0);
+  for (Index i = 0; i < static_cast<Index>(size_factors.size()); ++i) {
+    offset[static_cast<std::size_t>(i)] = std::log(size_factors(i));
   }
   return offset;
 }
 
-void FeatureRange(const CountMatrix& counts, const FitOptions& options, Index* begin, Index* end) {
-  *begin = std::min(options.feature_begin, counts.num_features());
-  *end = options.feature_end < 0 ? counts.num_features() : std::min(options.feature_end, counts.num_features());
+void FeatureRange(Index num_features, const FitOptions& options, Index* begin, Index* end) {
+  *begin = std::min(options.feature_begin, num_features);
+  *end = options.feature_end < 0 ? num_features : std::min(options.feature_end, num_features);
   *end = std::max(*end, *begin);
 }
 
@@ -429,14 +435,14 @@ int FitThreads(const FitOptions& options, Index count) {
   return std::max(1, std::min<int>(threads, static_cast<int>(std::max<Index>(count, 1))));
 }
 
-FitResult ShapeFitResult(const CountMatrix& counts, const NbGlmModel& model, const FitOptions& options, Index begin,
-                         Index end) {
-  const std::size_t features = static_cast<std::size_t>(end - begin);
+FitResult ShapeFitResult(std::vector<std::string> feature_names, const NbGlmModel& model, const FitOptions& options,
+                         Index begin) {
+  const std::size_t features = feature_names.size();
   const std::size_t p = static_cast<std::size_t>(model.location.num_parameters());
   const std::size_t p_s = static_cast<std::size_t>(model.scale.num_parameters());
   const std::size_t m = static_cast<std::size_t>(model.location.num_reduced() + model.scale.num_reduced());
   FitResult result;
-  result.feature_names.assign(counts.feature_names().begin() + begin, counts.feature_names().begin() + end);
+  result.feature_names = std::move(feature_names);
   result.location_names = model.location.design.parameter_names;
   result.scale_names = model.scale.design.parameter_names;
   result.location_coef = Matrix::from_shape({features, p});
@@ -451,17 +457,18 @@ FitResult ShapeFitResult(const CountMatrix& counts, const NbGlmModel& model, con
   result.scale_trained.assign(features, 0);
   result.algorithm = options.algorithm;
   result.feature_begin = begin;
-  result.num_threads = FitThreads(options, end - begin);
+  result.num_threads = FitThreads(options, static_cast<Index>(features));
   return result;
 }
 
 FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
               const FitOptions& options) {
-  const std::vector<double> offset = CheckFitInputs(counts, model, size_factors, options);
+  const std::vector<double> offset = CheckFitInputs(counts.num_observations(), model, size_factors, options);
   Index begin = 0, end = 0;
-  FeatureRange(counts, options, &begin, &end);
+  FeatureRange(counts.num_features(), options, &begin, &end);
   const Index count = end - begin;
-  FitResult result = ShapeFitResult(counts, model, options, begin, end);
+  FitResult result = ShapeFitResult(
+      {counts.feature_names().begin() + begin, counts.feature_names().begin() + end}, model, options, begin);
   const int threads = result.num_threads;
 
   const auto start = std::chrono::steady_clock::now();

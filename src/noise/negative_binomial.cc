@@ -39,6 +39,7 @@
 // below (x87 80-bit on x86-64; where long double is double, the r < 10 terms
 // degrade to ~3e-14, measured).
 #include "nbglm/negative_binomial.h"
+#include "noise/nb_kernels.h"
 
 #include <algorithm>
 #include <array>

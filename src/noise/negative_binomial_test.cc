@@ -18,6 +18,7 @@
 // A deliberately wrong eq. (7) and the textbook (cancelling) eq. (6) in double
 // must FAIL this criterion, so the checker demonstrably can fail.
 #include "nbglm/negative_binomial.h"
+#include "noise/nb_kernels.h"
 
 #include <gtest/gtest.h>
 
