@@ -1,6 +1,7 @@
 // The three designs and constraint tables of the batchglm constraints notebook
-// (../shared/reference/batchglm_constraints_notebook.txt), built exactly as
-// its numpy code does. Used by the examples, the tests and scripts/demo.
+// (batchglm's tutorial notebook on constraints; the constraints themselves
+// are explained in docs/model.md §2), built exactly as its numpy code does.
+// Used by the examples, the tests and scripts/demo.
 #ifndef NBGLM_EXAMPLES_NOTEBOOK_DESIGNS_H_
 #define NBGLM_EXAMPLES_NOTEBOOK_DESIGNS_H_
 

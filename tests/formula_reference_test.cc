@@ -1,6 +1,6 @@
 // Formula designs equal R's model.matrix, names and values, on real sample
-// sheets (pasilla, bottomly, kang_muscat) and the toy sheet of
-// formula_coding.md. Expected matrices: tests/data/formula, written once by
+// sheets (pasilla, bottomly, kang_muscat) and a toy sheet (a ∈ {p,q,r},
+// b ∈ {u,v,w}, numeric x and d). Expected matrices: tests/data/formula, written once by
 // tests/reference/make_formula_reference.R (R is not needed to run this).
 #include <gtest/gtest.h>
 

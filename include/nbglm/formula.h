@@ -3,7 +3,7 @@
 //
 // The design equals R's model.matrix(formula, data) on the same sheet read
 // with read.delim (nbglm/sample_table.h), column names and values, following
-// ../shared/reference/formula_coding.md and docs/formulas.md:
+// the rules of docs/formulas.md "Coding":
 //  - operators + - * / : ^ ( ), `0 +`, `- 1`, `1 +`; duplicate terms dropped;
 //  - variables in order of first appearance, terms sorted by order (stable);
 //  - per factor per term, contrasts or indicators by the rule of Chambers &

@@ -1,6 +1,7 @@
-// Formula parsing and coding (nbglm/formula.h). The designs themselves are
-// compared with R's model.matrix in tests/formula_reference_test.cc; here: the
-// parsed structure, options, nesting and every error message.
+// Formula coding (nbglm/formula.h BuildFormulaDesign and friends; the parsing
+// is tested in formula_parser_test.cc). The designs themselves are compared
+// with R's model.matrix in tests/formula_reference_test.cc; here: options,
+// nesting and every error message.
 #include "nbglm/formula.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +18,7 @@ namespace {
 
 using Names = std::vector<std::string>;
 
-// formula_coding.md §5's toy sheet.
+// The toy sheet of tests/reference/make_formula_reference.R.
 SampleTable Toy() {
   return MakeSampleTable(ParseTextTable(
       "obs\ta\tb\tx\td\n"
@@ -52,40 +53,8 @@ std::string ErrorOf(const SampleTable& samples, const std::string& formula, cons
   return "no error";
 }
 
-TEST(FormulaTest, ParsesVariablesInOrderOfAppearanceAndSortsTermsByOrder) {
-  const Formula formula = ParseFormula("~ b + a:b + factor(d) + C(a , Sum)");
-  EXPECT_TRUE(formula.intercept);
-  ASSERT_EQ(formula.variables.size(), 4u);
-  EXPECT_EQ(formula.variables[0].name, "b");
-  EXPECT_EQ(formula.variables[1].name, "a");
-  EXPECT_EQ(formula.variables[2].name, "factor(d)");
-  EXPECT_EQ(formula.variables[2].column, "d");
-  EXPECT_TRUE(formula.variables[2].as_factor);
-  EXPECT_EQ(formula.variables[3].name, "C(a, Sum)");
-  EXPECT_EQ(formula.variables[3].contrast, ContrastKind::kSum);
-  ASSERT_EQ(formula.terms.size(), 4u);
-  EXPECT_EQ(formula.TermLabel(0), "b");
-  EXPECT_EQ(formula.TermLabel(1), "factor(d)");
-  EXPECT_EQ(formula.TermLabel(2), "C(a, Sum)");
-  EXPECT_EQ(formula.TermLabel(3), "b:a");  // variables in variable order
-
-  const Formula power = ParseFormula("~ (a + b + x)^3 - a:b:x - 1");
-  EXPECT_FALSE(power.intercept);
-  std::vector<std::string> labels;
-  for (std::size_t t = 0; t < power.terms.size(); ++t) labels.push_back(power.TermLabel(t));
-  EXPECT_EQ(labels, (Names{"a", "b", "x", "a:b", "a:x", "b:x"}));
-
-  const Formula nest = ParseFormula("~ a/b");
-  EXPECT_EQ(nest.terms.size(), 2u);
-  EXPECT_EQ(nest.TermLabel(1), "a:b");
-  EXPECT_FALSE(ParseFormula("~ -1 + a").intercept);
-  EXPECT_TRUE(ParseFormula("~ 0 + a + 1").intercept);  // the last 0/1 wins, as in R
-  EXPECT_TRUE(ParseFormula("~ a - 0").intercept);
-  EXPECT_EQ(ParseFormula("~ a + a + a:a").terms.size(), 1u);  // duplicates dropped
-}
-
 TEST(FormulaTest, ToySheetExamplesOfFormulaCoding) {
-  // A few of formula_coding.md §5 (all of them are in the R reference test).
+  // A few of the toy sheet's cases (all of them are in the R reference test).
   EXPECT_EQ(Columns("~ 0 + a + b"), (Names{"ap", "aq", "ar", "bv", "bw"}));
   EXPECT_EQ(Columns("~ b + a:b"), (Names{"(Intercept)", "bv", "bw", "bu:aq", "bv:aq", "bw:aq", "bu:ar", "bv:ar", "bw:ar"}));
   EXPECT_EQ(Columns("~ x:a"), (Names{"(Intercept)", "x:ap", "x:aq", "x:ar"}));
@@ -240,22 +209,6 @@ TEST(FormulaTest, MissingValuesInUsedColumnsAreRefused) {
   EXPECT_EQ(ErrorOf(samples, "~ g + x"),
             "gaps.tsv:3: column 'x', value 'NA': a missing value in a variable of --loc (R would drop the "
             "observation; remove it from the sheet or fill it in)");
-}
-
-// Found by the formula fuzzer: `(a * b * …)^9` grows combinatorially; an
-// 86-byte formula took minutes to expand. It must fail at once with a clear
-// message (at most 4096 terms).
-TEST(FormulaTest, CombinatorialExpansionIsRefusedQuickly) {
-  const std::string bomb = ReadFileContents(std::string(NBGLM_SOURCE_DIR) + "/tests/data/bad/formula_expansion_bomb.bin");
-  EXPECT_THROW(ParseFormula(bomb, "--loc"), InputError);
-  try {
-    ParseFormula("~ (a*b*c*d*e*f*g*h*i*j*k*l*m)^2", "--loc");
-    FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("expands to more than 4096 terms"), std::string::npos) << e.what();
-  }
-  // 12 variables crossed: 4095 terms, still accepted.
-  EXPECT_EQ(ParseFormula("~ a*b*c*d*e*f*g*h*i*j*k*l", "--loc").terms.size(), 4095u);
 }
 
 }  // namespace

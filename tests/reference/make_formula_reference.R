@@ -1,14 +1,14 @@
 #!/usr/bin/env Rscript
 # Expected designs for nbglm's formula parser: R's model.matrix (column names and values) for a
-# set of formulas on real sample sheets and on the toy sheet of
-# ../shared/reference/formula_coding.md §5.
+# set of formulas on real sample sheets and on a toy sheet (a in {p,q,r}, b in {u,v,w}, numeric x
+# and d; the coding rules are those of docs/formulas.md "Coding").
 #
 # Run from the repository root:   Rscript tests/reference/make_formula_reference.R
 # Reads ../shared/data/{pasilla,bottomly,kang_muscat} (relative to the repo root) and writes
 # tests/data/formula/:
 #   *_samples.tsv   the sample sheets the tests read (pasilla and bottomly verbatim; kang: every
 #                   26th of the 1556 cells, 60 cells covering every cluster, sample and group;
-#                   toy: the formula_coding.md sheet)
+#                   toy: the toy sheet)
 #   cases.tsv       one row per case: case, samples (file name), formula, ref (FACTOR=LEVEL or "")
 #   <case>.tsv      model.matrix: header "observation" + column names, values as %.17g
 # Deterministic: running it again gives byte-identical files.
@@ -94,7 +94,7 @@ cases <- list(
   list("kang_samples", "kang_cells.tsv", "~ 0 + sample_id", ""),
   list("kang_sum_cluster", "kang_cells.tsv", "~ C(cluster_id, Sum) + group_id", ""),
   list("kang_cluster_by_group", "kang_cells.tsv", "~ group_id + cluster_id:group_id", ""),
-  # formula_coding.md §5 on the toy sheet
+  # the toy sheet's cases
   list("toy_a_plus_b", "toy_samples.tsv", "~ a + b", ""),
   list("toy_a_times_b", "toy_samples.tsv", "~ a * b", ""),
   list("toy_no_intercept", "toy_samples.tsv", "~ 0 + a + b", ""),
