@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include <Eigen/Dense>
 #include <gtest/gtest.h>
 
 #include "estimator/estimators.h"
@@ -44,12 +45,16 @@ TEST(CeresEstimatorTest, GroupDesignReachesTheGroupMeansAndTheProfileMaximum) {
   const double maximum = NbLogLikelihood(kGroupA, Mean(kGroupA), std::exp(log_size)) +
                          NbLogLikelihood(kGroupB, Mean(kGroupB), std::exp(log_size));
   const FitOptions options;
-  // From several starts, including one where J is not positive definite
-  // (the diagonal preconditioner).
+  // From starts where J is not positive definite (the diagonal
+  // preconditioner) and where it is (its Cholesky factor).
+  std::vector<bool> concave_start;
   for (const std::vector<double>& start :
        {std::vector<double>{0.0, 0.0, 0.0}, std::vector<double>{alpha_a + 1.0, -1.0, 3.0},
         std::vector<double>{alpha_a, alpha_b - alpha_a, -4.0}}) {
     OneFeature f = TwoGroups(kGroupA, kGroupB, s_a, s_b);
+    Eigen::MatrixXd hessian(3, 3);
+    f.problem.Evaluate(start.data(), nullptr, hessian.data());
+    concave_start.push_back(Eigen::LLT<Eigen::MatrixXd>(-hessian).info() == Eigen::Success);
     std::vector<double> theta = start;
     const EstimatorOutcome outcome = RunCeres(f.problem, theta.data(), true, options, &f.work);
     EXPECT_EQ(outcome.status, FeatureStatus::kConverged) << start[2];
@@ -58,6 +63,7 @@ TEST(CeresEstimatorTest, GroupDesignReachesTheGroupMeansAndTheProfileMaximum) {
     EXPECT_EQ(outcome.loglik, f.problem.LogLikelihood(theta.data()));
     EXPECT_GT(outcome.iterations, 0);
   }
+  EXPECT_EQ(concave_start, (std::vector<bool>{false, false, true}));
 }
 
 TEST(CeresEstimatorTest, ScaleOnlyKeepsTheExactLocation) {
