@@ -131,6 +131,27 @@ TEST(CeresEstimatorTest, FewIterationsGiveMaxIterations) {
   EXPECT_EQ(outcome.loglik, f.problem.LogLikelihood(theta.data()));
 }
 
+TEST(CeresEstimatorTest, GroupOfZerosEndsAtTheLocationBound) {
+  // As for newton and irls (estimators_test.cc): μ_B → 0 while group A keeps
+  // μ̂_A = ȳ_A and r̂ is group A's own profile maximum.
+  const std::vector<double> zeros(6, 0.0);
+  const double log_size = ProfileLogSize({kGroupA});
+  ASSERT_TRUE(std::isfinite(log_size));
+  const double supremum = NbLogLikelihood(kGroupA, Mean(kGroupA), std::exp(log_size));
+  const FitOptions options;
+  OneFeature f = TwoGroups(kGroupA, zeros, 1.0, 1.0);
+  std::vector<double> theta = {std::log(Mean(kGroupA)), std::log(0.1 / 6.0) - std::log(Mean(kGroupA)), 1.0};
+  const EstimatorOutcome outcome = RunCeres(f.problem, theta.data(), true, options, &f.work);
+  EXPECT_EQ(outcome.status, FeatureStatus::kAtBound);
+  EXPECT_LT(theta[0] + theta[1], std::log(options.min_mean));
+  OneFeature a = InterceptOnly(kGroupA, 1.0);
+  const std::vector<double> se = a.StandardErrors({theta[0], theta[2]});
+  EXPECT_NEAR(theta[0], std::log(Mean(kGroupA)), 2.0 * options.gradient_tolerance * se[0] + 1e-12);
+  EXPECT_NEAR(theta[2], log_size, 2.0 * options.gradient_tolerance * se[1] + 1e-12);
+  EXPECT_LE(outcome.loglik, supremum + 1e-12 * std::abs(supremum));
+  EXPECT_GE(outcome.loglik, supremum - 6.0 * options.min_mean - 1e-12 * std::abs(supremum));
+}
+
 TEST(CeresEstimatorTest, UnderdispersedCountsEndBeyondMaxSize) {
   // The supremum is the Poisson limit r → ∞ (see estimators_test.cc); ceres
   // has no hold on the scale and reports at_bound once r is past max_size.
