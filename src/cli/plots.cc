@@ -103,6 +103,12 @@ void DrawDePlots(const std::string& tsv, const std::string& dir, const std::stri
                    /*quiet=*/false)) {
       throw InputError("--plots", dir, "python3 -m nbglm plot failed (its message is above)");
     }
+    // All three or none: check that the plotter drew each before moving any.
+    for (const char* name : {"volcano.png", "ma.png", "dispersion.png"}) {
+      if (!fs::is_regular_file(stage / name, error)) {
+        throw InputError("--plots", dir, "python3 -m nbglm plot did not write " + std::string(name));
+      }
+    }
     for (const char* name : {"volcano.png", "ma.png", "dispersion.png"}) {
       fs::rename(stage / name, fs::path(dir) / name, error);
       if (error) throw InputError("--plots", dir, "cannot write " + std::string(name) + ": " + error.message());
