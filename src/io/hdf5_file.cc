@@ -222,6 +222,13 @@ bool LinkExists(const File& file, const std::string& name) {
     if (exists < 0) throw InputError(file.Where(prefix), "unreadable", "the file is truncated or corrupt");
     if (exists == 0) return false;
     if (slash == std::string::npos || slash + 1 == name.size()) return true;
+    // Links lie only below groups: below a dataset nothing exists (the
+    // library's lookup would fail as if the file were corrupt).
+    H5O_info_t info;
+    if (H5Oget_info_by_name(file.id(), prefix.c_str(), &info, H5P_DEFAULT) < 0) {
+      throw InputError(file.Where(prefix), "unreadable", "the file is truncated or corrupt");
+    }
+    if (info.type != H5O_TYPE_GROUP) return false;
     position = slash + 1;
   }
 }

@@ -155,7 +155,13 @@ double ParseFiniteDouble(const std::string& text, const std::string& where, cons
   std::size_t begin = text.find_first_not_of(" ");
   std::size_t end = text.find_last_not_of(" ");
   if (begin == std::string::npos) throw InputError(where, "''", what + " must be a finite number");
-  if (text[begin] == '+') ++begin;
+  if (text[begin] == '+') {
+    ++begin;
+    // from_chars would read a second sign ("+-1" as -1): refuse it here.
+    if (begin <= end && text[begin] == '-') {
+      throw InputError(where, "'" + text + "'", what + " must be a finite number");
+    }
+  }
   double value = 0.0;
   const char* first = text.data() + begin;
   const char* last = text.data() + end + 1;

@@ -30,6 +30,7 @@ void Design::Validate(const std::string& what) const {
   }
   seen.clear();
   for (const std::string& name : observation_names) {
+    if (name.empty()) throw InputError(what, "''", "observation names must be non-empty");
     if (!seen.insert(name).second) throw InputError(what, "'" + name + "'", "observation names must be unique");
   }
   for (std::size_t i = 0; i < n; ++i) {
