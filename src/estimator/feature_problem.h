@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "estimator/cell_kernels.h"
 #include "model/observation_layout.h"
 #include "nbglm/negative_binomial.h"
 #include "noise/nb_kernels.h"
@@ -55,10 +56,10 @@ class FeatureProblem {
  public:
   // Integer counts up to this are "small": their count terms are exact
   // finite sums (see feature_problem.cc) and they share the SIMD kernel of
-  // the zeros.
-  static constexpr int kMaxSmallCount = 32;
-  // Longest power series of the zeros' power-sum route (feature_problem.cc).
-  static constexpr int kPowerTerms = 32;
+  // the zeros (cell_kernels.h).
+  static constexpr int kMaxSmallCount = cell_kernels::kMaxSmallCount;
+  // Longest power series of the zeros' power-sum route (cell_kernels.h).
+  static constexpr int kPowerTerms = cell_kernels::kPowerTerms;
 
   // `layout` must outlive this object.
   explicit FeatureProblem(const ObservationLayout& layout);

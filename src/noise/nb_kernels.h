@@ -36,7 +36,7 @@ inline double Softplus(double x) {
 // and the compiler unrolls the whole scheme (a loop over the levels was not
 // unrolled: a fifth of the notebook fit went to its bookkeeping).
 //
-// T is double or a SIMD vector of doubles (feature_problem.cc evaluates two
+// T is double or a SIMD vector of doubles (cell_kernels.cc evaluates two
 // observations at a time); C the coefficients' type at this level.
 template <int N, typename C, typename T>
 inline T EstrinPolynomial(const C* c, T x) {
