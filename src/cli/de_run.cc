@@ -47,16 +47,18 @@ void CheckDeHypothesis(const DeRequest& request) {
     throw InputError("de", std::to_string(tests) + " hypotheses given",
                      "give exactly one of --coef, --contrast, --reduced-loc, --reduced-loc-design");
   }
+  // Before any model is built: a design file's rows would otherwise be
+  // compared with the selection first, a less helpful message.
+  if (!request.model.subset.empty() && !request.model.loc_design.empty()) {
+    throw InputError("--subset", request.model.subset.front(), "selects rows of a sample sheet: use --loc, not --loc-design");
+  }
 }
 
 DeRun RunDe(const DeRequest& request, const std::function<CountReader()>& open_counts, const std::string& counts_what) {
   CheckDeHypothesis(request);
-NbGlmModel model = request.model.Build(/*require_identifiable=*/true);
-const CountReader reader = open_counts();
+  NbGlmModel model = request.model.Build(/*require_identifiable=*/true);
+  const CountReader reader = open_counts();
   const bool subset = !request.model.subset.empty();
-  if (subset && !request.model.loc_design.empty()) {
-    throw InputError("--subset", request.model.subset.front(), "selects rows of a sample sheet: use --loc, not --loc-design");
-  }
   // With --subset the observations are the selected rows; the counts' other columns are left out.
   std::vector<std::string> observations = reader.observation_names();
   if (subset) observations = model.location.design.observation_names;

@@ -162,6 +162,11 @@ TEST_F(DeRunTest, RefusalsNameTheOptionAndOpenNoCounts) {
   design_subset.model.samples = Path("samples.tsv");
   design_subset.model.subset = {"group=A"};
   EXPECT_EQ(refused(design_subset), "--subset: group=A: selects rows of a sample sheet: use --loc, not --loc-design");
+  // Also when the design file's rows do not match the selection (it is
+  // refused before any model is built).
+  testing::WriteText(Path("b.tsv"), "observation\t(Intercept)\ns1\t1\ns2\t1\ns3\t1\ns4\t1\ns5\t1\ns6\t1\ns7\t1\n");
+  design_subset.model.loc_design = Path("b.tsv");
+  EXPECT_EQ(refused(design_subset), "--subset: group=A: selects rows of a sample sheet: use --loc, not --loc-design");
   DeRequest file_factors = request_;
   file_factors.coef = "conditiony";
   file_factors.model.subset = {"group=A"};

@@ -2,6 +2,7 @@
 // docs/cli.md and maps caller mistakes to exit status 2 with one line.
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,14 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line, naming the option and the rule, then exit 2 (docs/cli.md).
+    // CLI11 checks required options before it reports arguments it does not
+    // know; an unknown argument is the likelier mistake, so it is named first.
+    const std::vector<std::string> unknown = app.remaining(true);
+    if (!unknown.empty()) {
+      std::cerr << "nbglm: error: " << unknown.front() << ": unknown "
+                << (unknown.front().rfind("-", 0) == 0 ? "option" : "subcommand or argument") << " (see nbglm --help)\n";
+      return 2;
+    }
     std::cerr << "nbglm: error: " << e.what() << " (see nbglm --help)\n";
     return 2;
   }
@@ -39,6 +48,10 @@ int main(int argc, char** argv) {
   } catch (const nbglm::InputError& e) {
     std::cerr << "nbglm: error: " << e.what() << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "nbglm: error: out of memory (a smaller --memory-budget, fewer --threads or a feature range "
+                 "with --features holds less)\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "nbglm: internal error: " << e.what() << "\n";
     return 1;

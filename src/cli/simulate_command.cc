@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "nbglm/design.h"
+#include "nbglm/counts_io.h"
 #include "nbglm/error.h"
 #include "nbglm/simulator.h"
 #include "nbglm/size_factors.h"
@@ -32,6 +33,10 @@ Action AddSimulateCommand(CLI::App& app) {
     if (!command->parsed()) return -1;
     if (options->features <= 0) {
       throw InputError("--features", std::to_string(options->features), "must be a positive integer");
+    }
+    if (options->features > kMaxCountDimension) {
+      throw InputError("--features", std::to_string(options->features),
+                       "must be at most " + std::to_string(kMaxCountDimension));
     }
     if (options->threads <= 0) throw InputError("--threads", std::to_string(options->threads), "must be a positive integer");
     Design location = ReadDesign(options->loc_design);
