@@ -106,6 +106,12 @@ struct FitResult {
   xt::xtensor<double, 3> reduced_covariance;
   std::vector<double> loglik;               // maximised Σ ℓ_i (NaN when not fitted)
   std::vector<FeatureStatus> status;
+  // Algorithm::kCeres: how the Ceres solve of the reported point ended
+  // (Ceres's names: "CONVERGENCE", "NO_CONVERGENCE", "FAILURE", …), the
+  // solver's own verdict beside the status (which the stopping rules of
+  // FitOptions decide). Empty for newton and irls, for a point taken from the
+  // Poisson-limit step, and in results read back from files (not stored).
+  std::vector<std::string> solver_termination;
   std::vector<int> iterations;
   std::vector<std::uint8_t> location_trained;  // 0 when the initial location was already the exact MLE
   std::vector<std::uint8_t> scale_trained;

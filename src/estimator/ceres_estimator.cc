@@ -131,6 +131,7 @@ EstimatorOutcome RunCeres(FeatureProblem& problem, double* theta, bool train_loc
   function->ToTheta(u.data(), work->trial.data());
   for (Index j = 0; j < work->m; ++j) theta[j] = work->trial(j);
   outcome.iterations = static_cast<int>(summary.iterations.size());
+  outcome.solver_termination = ceres::TerminationTypeToString(summary.termination_type);
 
   // Phase 2 (see PreconditionedScore): Levenberg–Marquardt on the score,
   // only from a point BFGS brought near a maximum (concave there).

@@ -17,6 +17,10 @@ struct EstimatorOutcome {
   FeatureStatus status = FeatureStatus::kNumericalFailure;
   int iterations = 0;
   double loglik = 0.0;
+  // The ceres estimator: how its line-search solve ended (Ceres's
+  // TerminationTypeToString: "CONVERGENCE", "NO_CONVERGENCE", "FAILURE", …).
+  // Empty for newton and irls.
+  const char* solver_termination = "";
 };
 
 // Scratch space for one thread, sized for q + q_s parameters.

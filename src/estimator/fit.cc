@@ -264,6 +264,7 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
         std::copy(other, other + m, theta);
         outcome.status = FeatureStatus::kAtBound;
         outcome.loglik = limit.loglik;
+        outcome.solver_termination = limit.solver_termination;
         limit_is_maximum = limit.status == FeatureStatus::kAtBound;
       }
     }
@@ -286,6 +287,7 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
           std::copy(other, other + m, theta);
           outcome.status = inside.status;
           outcome.loglik = inside.loglik;
+          outcome.solver_termination = inside.solver_termination;
         }
       }
     }
@@ -296,6 +298,7 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   const bool poisson_limit = q_s > 0 && state->problem.Extremes(theta).min_zeta > std::log(options.max_size);
 
   result->status[r] = outcome.status;
+  result->solver_termination[r] = outcome.solver_termination;
   result->iterations[r] = outcome.iterations;
   result->loglik[r] = outcome.loglik;
   result->location_trained[r] = train_location ? 1 : 0;
@@ -452,6 +455,7 @@ FitResult ShapeFitResult(std::vector<std::string> feature_names, const NbGlmMode
   result.reduced_covariance = xt::xtensor<double, 3>::from_shape({features, m, m});
   result.loglik.assign(features, kNaN);
   result.status.assign(features, FeatureStatus::kNumericalFailure);
+  result.solver_termination.assign(features, std::string());
   result.iterations.assign(features, 0);
   result.location_trained.assign(features, 0);
   result.scale_trained.assign(features, 0);

@@ -34,6 +34,7 @@ void PutChunk(const FitResult& chunk, std::size_t row, FitResult* all) {
   };
   put_rows(chunk.loglik, all->loglik);
   put_rows(chunk.status, all->status);
+  put_rows(chunk.solver_termination, all->solver_termination);
   put_rows(chunk.iterations, all->iterations);
   put_rows(chunk.location_trained, all->location_trained);
   put_rows(chunk.scale_trained, all->scale_trained);

@@ -10,6 +10,7 @@
 #include <new>
 #include <random>
 #include <stdexcept>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -111,6 +112,32 @@ TEST(FitLoopTest, OptionsTheFitCannotHonourAreRefused) {
   }
   std::string error;
   EXPECT_TRUE(FitOptions().IsValid(&error)) << error;
+}
+
+// The ceres estimator's own verdict is kept per feature beside the status;
+// newton and irls leave it empty.
+TEST(FitLoopTest, CeresTerminationIsKeptPerFeature) {
+  const Problem problem = RandomProblem(20, 10);
+  FitOptions options;
+  options.num_threads = 2;
+  options.algorithm = Algorithm::kCeres;
+  const FitResult fit = Fit(problem.counts, problem.model, Vector(), options);
+  ASSERT_EQ(fit.solver_termination.size(), 20u);
+  for (Index f = 0; f < fit.num_features(); ++f) {
+    const std::string& termination = fit.solver_termination[static_cast<std::size_t>(f)];
+    if (fit.status[static_cast<std::size_t>(f)] == FeatureStatus::kConverged) {
+      EXPECT_EQ(termination, "CONVERGENCE") << f;
+    }
+  }
+  options.max_iterations = 1;
+  const FitResult stopped = Fit(problem.counts, problem.model, Vector(), options);
+  int no_convergence = 0;
+  for (const std::string& termination : stopped.solver_termination) no_convergence += termination == "NO_CONVERGENCE";
+  EXPECT_GT(no_convergence, 0);
+  options.algorithm = Algorithm::kNewton;
+  for (const std::string& termination : Fit(problem.counts, problem.model, Vector(), options).solver_termination) {
+    EXPECT_EQ(termination, "");
+  }
 }
 
 }  // namespace

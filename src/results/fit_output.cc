@@ -413,6 +413,7 @@ FitResult ReadFitOutputs(const std::string& dir, NbGlmModel* model, FitRunInfo* 
     result.feature_names.push_back(row[0]);
     result.loglik.push_back(ParseStoredDouble(row[1], stats.Where(f), "loglik"));
     result.status.push_back(ParseStatus(row[2], stats.Where(f)));
+    result.solver_termination.emplace_back();  // not stored (nbglm/fit.h)
     result.iterations.push_back(ParseStoredInt(row[3], stats.Where(f), "iterations"));
     // Older outputs may lack the trained flags; "trained" is the safe reading.
     result.location_trained.push_back(
