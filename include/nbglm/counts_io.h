@@ -110,6 +110,18 @@ class CountReader {
 std::vector<std::pair<Index, Index>> PlanFeatureChunks(const CountReader& reader, Index begin, Index end,
                                                        std::int64_t max_bytes);
 
+// Writes the counts of `reader` as an AnnData file (HDF5, ".h5ad") whose X
+// is CSC — observations × features compressed by feature — so that any range
+// of features is one slice of each dataset: the input a run reads a part of
+// without the rest (docs/formats.md "Feature-major .h5ad"; anndata and scanpy
+// read it too). X/data int32 counts, X/indices int32 observation indices,
+// X/indptr int64; obs and var hold the names, no other columns. Reads
+// `chunk_bytes` of counts at a time; the file appears complete or not at all
+// (written under a temporary name, renamed into place). Throws InputError
+// when it cannot be written.
+void WriteFeatureMajorH5ad(const CountReader& reader, const std::string& path,
+                           std::int64_t chunk_bytes = std::int64_t{1} << 30);
+
 // Reads one MatrixMarket file; names are "feature_0", … and "obs_0", ….
 CountMatrix ReadMatrixMarket(const std::string& path);
 

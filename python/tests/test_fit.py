@@ -157,3 +157,16 @@ def test_version_is_the_libraries_and_the_tools():
     out = subprocess.run([CLI, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     assert out == f"nbglm {nbglm.__version__}"
     assert len([int(part) for part in nbglm.__version__.split(".")]) == 3  # MAJOR.MINOR.PATCH
+
+
+def test_converted_file_is_an_anndata_with_the_same_counts(kang, tmp_path):
+    """`nbglm convert` writes a standard .h5ad (X as CSC) that anndata reads back equal."""
+    import anndata
+    out = tmp_path / "kang.h5ad"
+    run_cli("convert", "--counts", str(DATA / "kang_muscat"), "--memory-budget", "1", "--out", str(out))
+    back = anndata.read_h5ad(out)
+    assert back.shape == kang.shape
+    assert sp.isspmatrix_csc(back.X)
+    assert list(back.obs_names) == list(kang.obs_names)
+    assert list(back.var_names) == list(kang.var_names)
+    assert (back.X != sp.csr_matrix(kang.X)).nnz == 0

@@ -19,6 +19,11 @@ using Action = std::function<int()>;
 void SetCommandLine(int argc, char** argv);
 const std::string& CommandLine();
 
+// The --counts and --layer options every command that reads counts has
+// (docs/cli.md); `columns` names what the columns are ("observations", "cells").
+void AddCountsOptions(CLI::App& command, std::string* counts, std::string* layer,
+                      const std::string& columns = "observations");
+
 Action AddCheckDesignCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);
 Action AddFitCommand(CLI::App& app);
@@ -26,6 +31,7 @@ Action AddTestCommand(CLI::App& app);
 Action AddDesignCommand(CLI::App& app);
 Action AddDeCommand(CLI::App& app);
 Action AddPseudobulkCommand(CLI::App& app);
+Action AddConvertCommand(CLI::App& app);
 
 }  // namespace nbglm::cli
 

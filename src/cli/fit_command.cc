@@ -79,11 +79,7 @@ Action AddFitCommand(CLI::App& app) {
     std::vector<std::string> argv;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("--counts", options->counts,
-                      "counts: .mtx[.gz], 10x directory, TSV/CSV (features x observations), .h5ad or 10x .h5")
-      ->required()
-      ->check(CLI::ExistingPath);
-  command->add_option("--layer", options->layer, "AnnData layer to read instead of X (e.g. counts)");
+  AddCountsOptions(*command, &options->counts, &options->layer);
   options->model.Register(*command);
   command->add_option("--size-factors", options->size_factors,
                       "TSV (observation, size_factor), a numeric column of --samples, or ratio|poscounts|total");

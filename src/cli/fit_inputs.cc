@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <xtensor/xview.hpp>
 
+#include "cli/commands.h"
 #include "nbglm/error.h"
 #include "nbglm/sample_table.h"
 #include "nbglm/size_factors.h"
@@ -18,6 +19,15 @@ std::string& CommandLineStorage() {
   return line;
 }
 }  // namespace
+
+void AddCountsOptions(CLI::App& command, std::string* counts, std::string* layer, const std::string& columns) {
+  command
+      .add_option("--counts", *counts,
+                  "counts: .mtx[.gz], 10x directory, TSV/CSV (features x " + columns + "), .h5ad or 10x .h5")
+      ->required()
+      ->check(CLI::ExistingPath);
+  command.add_option("--layer", *layer, "AnnData layer to read instead of X (e.g. counts)");
+}
 
 void SetCommandLine(int argc, char** argv) {
   std::string line;

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   actions.push_back(nbglm::cli::AddDesignCommand(app));
   actions.push_back(nbglm::cli::AddDeCommand(app));
   actions.push_back(nbglm::cli::AddPseudobulkCommand(app));
+  actions.push_back(nbglm::cli::AddConvertCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

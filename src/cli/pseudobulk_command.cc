@@ -25,11 +25,7 @@ Action AddPseudobulkCommand(CLI::App& app) {
     bool quiet = false;
   };
   auto options = std::make_shared<Options>();
-  command->add_option("--counts", options->counts,
-                      "counts: .mtx[.gz], 10x directory, TSV/CSV (features x cells), .h5ad or 10x .h5")
-      ->required()
-      ->check(CLI::ExistingPath);
-  command->add_option("--layer", options->layer, "AnnData layer to read instead of X (e.g. counts)");
+  AddCountsOptions(*command, &options->counts, &options->layer, "cells");
   command->add_option("--samples", options->samples,
                       "one row per cell: name, then columns (e.g. sample_id, cluster_id); default: the obs of a .h5ad --counts")
       ->check(CLI::ExistingFile);
