@@ -31,7 +31,7 @@ from ._inputs import counts_arguments, model_arguments, resolve_samples
 from ._inputs import sheet_arguments as _sheet_arguments
 
 __version__ = _core.version()  # the C++ library's (include/nbglm/version.h)
-__all__ = ["fit", "test", "de", "pseudobulk", "check_design", "simulate", "FitResult", "Pseudobulk", "Simulation",
+__all__ = ["fit", "test", "de", "pseudobulk", "check_design", "simulate", "convert", "FitResult", "Pseudobulk", "Simulation",
            "plot"]
 
 
@@ -247,6 +247,22 @@ def pseudobulk(counts, by, samples=None, layer=None):
                         columns=pd.Index(a["feature_names"], name="feature"))
     sheet_frame = pd.read_csv(io.StringIO(a["samples_tsv"]), sep="\t", index_col=0)
     return Pseudobulk(sums, sheet_frame)
+
+
+def convert(counts, out, layer=None, memory_budget=4096):
+    """Writes the counts as a feature-major .h5ad, as ``nbglm convert``: an
+    AnnData file whose X is CSC (compressed by feature), read by nbglm without
+    parsing and sliceable by feature (docs/formats.md "Feature-major .h5ad").
+
+    counts: cells x features (AnnData, numpy, scipy.sparse, DataFrame), read
+    in place; out: the file to write (complete or not at all); memory_budget:
+    MiB of counts held at once while writing. Only the names are kept (obs and
+    var without columns).
+    """
+    if memory_budget < 1:
+        raise ValueError(f"memory_budget: {memory_budget}: must be >= 1 (MiB)")
+    args, _ = counts_arguments(counts, layer)
+    _core.convert(args, str(out), int(memory_budget) * (1 << 20) // 2)
 
 
 def check_design(samples=None, loc=None, scale=None, ref=None, loc_constraints=None, scale_constraints=None,

@@ -471,6 +471,15 @@ py::dict RunPseudobulk(const py::dict& counts, const py::object& sheet, const st
   return out;
 }
 
+// `nbglm convert`: the counts (in place) written as a feature-major .h5ad.
+void RunConvert(const py::dict& counts, const std::string& out, std::int64_t chunk_bytes) {
+  std::vector<py::array> keep;
+  const CountArrayView view = ViewOf(counts, &keep);
+  py::gil_scoped_release release;
+  const CountReader reader(view);
+  WriteFeatureMajorH5ad(reader, out, chunk_bytes);
+}
+
 // `nbglm check-design`: the rank check of the location (and scale) model,
 // the text report and the JSON of --json.
 py::dict RunCheckDesign(const py::object& sheet, const py::dict& model) {
@@ -570,4 +579,5 @@ PYBIND11_MODULE(_core, m) {
   m.def("simulate", &RunSimulate, py::arg("features"), py::arg("loc_design"), py::arg("scale_design"),
         py::arg("size_factors"), py::arg("seed"), py::arg("threads"));
   m.def("pseudobulk", &RunPseudobulk, py::arg("counts"), py::arg("sheet"), py::arg("by"));
+  m.def("convert", &RunConvert, py::arg("counts"), py::arg("out"), py::arg("chunk_bytes"));
 }

@@ -170,3 +170,15 @@ def test_converted_file_is_an_anndata_with_the_same_counts(kang, tmp_path):
     assert list(back.obs_names) == list(kang.obs_names)
     assert list(back.var_names) == list(kang.var_names)
     assert (back.X != sp.csr_matrix(kang.X)).nnz == 0
+
+
+def test_python_convert_equals_the_command_lines(kang, tmp_path):
+    """nbglm.convert on the AnnData in memory writes the counts the CLI writes from the 10x directory."""
+    import anndata
+    nbglm.convert(kang, tmp_path / "py.h5ad", memory_budget=1)
+    run_cli("convert", "--counts", str(DATA / "kang_muscat"), "--out", str(tmp_path / "cli.h5ad"))
+    a, b = anndata.read_h5ad(tmp_path / "py.h5ad"), anndata.read_h5ad(tmp_path / "cli.h5ad")
+    assert list(a.obs_names) == list(b.obs_names) and list(a.var_names) == list(b.var_names)
+    assert (a.X != b.X).nnz == 0
+    with pytest.raises(ValueError, match="memory_budget: 0"):
+        nbglm.convert(kang, tmp_path / "x.h5ad", memory_budget=0)
