@@ -242,16 +242,9 @@ CountMatrix BlockCountSource::ReadByFeature(Index begin, Index end) const {
   csr_values.reserve(static_cast<std::size_t>(stored));
   std::vector<std::pair<std::int32_t, double>> entries;
   const auto by_observation = [](const auto& a, const auto& b) { return a.first < b.first; };
-  for (Index f = begin; f < end; ++f) {
-    const std::int64_t first = offsets_[static_cast<std::size_t>(f)];
-    const std::int64_t last = offsets_[static_cast<std::size_t>(f + 1)];
-    entries.clear();
-    ForEachEntry(first, last, [&](std::int64_t, double value, std::int64_t observation) {
-      if (observation < 0 || observation >= num_observations_) {
-        throw InputError(values_name_, "changed while read", "the counts were modified during the run");
-      }
-      if (value != 0.0) entries.emplace_back(static_cast<std::int32_t>(observation), value);
-    });
+  // Feature f's entries, gathered in `entries`, into the CSR (sorted; a
+  // duplicated observation refused).
+  const auto finish = [&](Index f) {
     if (!std::is_sorted(entries.begin(), entries.end(), by_observation)) {
       std::stable_sort(entries.begin(), entries.end(), by_observation);
     }
@@ -266,7 +259,23 @@ CountMatrix BlockCountSource::ReadByFeature(Index begin, Index end) const {
       csr_values.push_back(value);
     }
     row_offsets[static_cast<std::size_t>(f - begin + 1)] = static_cast<std::int64_t>(csr_values.size());
-  }
+    entries.clear();
+  };
+  // The range's entries are contiguous: read them in one pass of blocks (not
+  // one read per feature), finishing each feature where its offsets end.
+  Index f = begin;
+  const auto finish_until = [&](std::int64_t at) {
+    while (f < end && at >= offsets_[static_cast<std::size_t>(f + 1)]) finish(f++);
+  };
+  ForEachEntry(offsets_[static_cast<std::size_t>(begin)], offsets_[static_cast<std::size_t>(end)],
+               [&](std::int64_t at, double value, std::int64_t observation) {
+                 finish_until(at);
+                 if (observation < 0 || observation >= num_observations_) {
+                   throw InputError(values_name_, "changed while read", "the counts were modified during the run");
+                 }
+                 if (value != 0.0) entries.emplace_back(static_cast<std::int32_t>(observation), value);
+               });
+  finish_until(offsets_[static_cast<std::size_t>(end)]);
   return CountMatrix::FromCsr(end - begin, num_observations_, std::move(row_offsets), std::move(csr_columns),
                               std::move(csr_values), Slice(feature_names_, begin, end), observation_names_, what_);
 }
