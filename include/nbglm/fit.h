@@ -185,10 +185,11 @@ inline constexpr std::int64_t kDefaultFitChunkBytes = std::int64_t{1} << 30;
 // holds: the features of [options.feature_begin, options.feature_end) are
 // read and fitted one chunk (PlanFeatureChunks) at a time and the results
 // stacked in feature order. The result equals, bit for bit, the overload on
-// a CountMatrix of all the counts (wall_seconds: the sum over chunks). `progress` counts over the whole range;
-// `cancel` and exceptions as above. Throws InputError, before reading any
-// counts, for invalid options, chunk_bytes ≤ 0, observations that do not
-// match the model, or bad size factors.
+// a CountMatrix of all the counts (wall_seconds: the sum over chunks).
+// `progress` counts over the whole range; `cancel` and exceptions as above.
+// Throws InputError, before reading any counts, for invalid options,
+// chunk_bytes ≤ 0, observations that do not match the model, or bad size
+// factors.
 FitResult Fit(const CountReader& counts, const NbGlmModel& model, const Vector& size_factors,
               const FitOptions& options, std::int64_t chunk_bytes = kDefaultFitChunkBytes);
 FitResult FitCoxReid(const CountReader& counts, const NbGlmModel& model, const Vector& size_factors,
