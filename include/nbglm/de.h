@@ -27,6 +27,7 @@
 #ifndef NBGLM_DE_H_
 #define NBGLM_DE_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,10 @@ struct DeOptions {
   double large_n = 10.0;
   double min_prop = 0.7;
   int num_threads = 0;  // 0: all cores
+  // Polled from the worker threads between chunks of features; returning
+  // true stops the run, and DifferentialExpression throws FitCancelled
+  // (nbglm/fit.h). Must be thread-safe. May be empty.
+  std::function<bool()> cancel;
 
   // Returns true when valid; else sets *error to "option: value: rule".
   bool IsValid(std::string* error) const;

@@ -6,7 +6,7 @@
 //
 // Counts are read in place: the arrays' buffers are described by a
 // CountArrayView, never copied whole. The GIL is released while C++ works;
-// SIGINT (Ctrl-C) cancels a fit between features and raises
+// SIGINT (Ctrl-C) cancels a fit or a DE run between features and raises
 // KeyboardInterrupt; caller mistakes (InputError) raise ValueError with the
 // message the command line prints.
 #include <pybind11/numpy.h>
@@ -421,9 +421,11 @@ py::dict RunDe(const py::dict& counts, const py::object& sheet, const py::dict& 
   std::string error;
   if (!request.de.IsValid(&error)) throw InputError(error);
   cli::CheckDeHypothesis(request);
+  request.de.cancel = [] { return g_interrupted.load(); };
   cli::DeRun run;
   {
     py::gil_scoped_release release;
+    InterruptScope interrupts;
     run = cli::RunDe(request, [&view] { return CountReader(view); }, view.what);
   }
   const DeResult& r = run.result;

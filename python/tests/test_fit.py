@@ -121,6 +121,20 @@ def test_ctrl_c_stops_a_fit():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+def test_ctrl_c_stops_a_de_run():
+    rng = np.random.default_rng(2)
+    counts = rng.poisson(5.0, size=(200, 40000)).astype(np.int32)
+    samples = pd.DataFrame({"g": ["a", "b"] * 100}, index=[f"obs_{i}" for i in range(200)])
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            nbglm.de(counts, samples=samples, loc="~ g", coef="gb", threads=1)
+    finally:
+        timer.cancel()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_help_documents_the_orientation():
     assert "observations x features" in nbglm.fit.__doc__
     assert "observations x features" in nbglm.__doc__

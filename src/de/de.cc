@@ -243,6 +243,7 @@ void RunMle(const CountMatrix& counts, const NbGlmModel& model, const Vector& si
             const std::vector<bool>& tested, DeResult* result) {
   FitOptions fit_options;
   fit_options.num_threads = options.num_threads;
+  fit_options.cancel = options.cancel;
   const FitResult full = Fit(counts, model, size_factors, fit_options);
   TestResult test;
   if (options.method == DeMethod::kWald) {
@@ -428,7 +429,7 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
         s.dispersion_cr = phi;
         s.ok = std::isfinite(phi) && std::isfinite(s.mean_mu);
       };
-    });
+    }, options.cancel);
 
     // The trend over the features whose estimate exists and whose location
     // is not at a bound (docs/de.md "Trend"); those at a bound take the trend
@@ -502,7 +503,7 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
                       fit_pair(a, b, y, theta, theta0, k, trend[kk]);
                       const double m = state[kk].mean_mu;
                       ql_dispersion[kk] = (1.0 + m * state[kk].dispersion_cr) / (1.0 + m * trend[kk]);
-                    }));
+                    }), options.cancel);
 
     // The prior of the QL dispersions.
     std::vector<double> s2(static_cast<std::size_t>(count), kNaN), covariate(static_cast<std::size_t>(count), kNaN);
@@ -550,7 +551,7 @@ DeResult DifferentialExpression(const CountMatrix& counts, const NbGlmModel& mod
                         const std::size_t kk = static_cast<std::size_t>(k);
                         if (std::isnan(phi_post[kk])) return;
                         fit_pair(a, b, y, theta, theta0, k, phi_post[kk]);
-                      }));
+                      }), options.cancel);
       for (Index k = 0; k < count; ++k) {
         const std::size_t kk = static_cast<std::size_t>(k);
         const std::size_t f = static_cast<std::size_t>(order[kk]);

@@ -2,12 +2,14 @@
 #include "nbglm/de.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <random>
 
 #include <gtest/gtest.h>
 
 #include "nbglm/error.h"
+#include "nbglm/fit.h"
 
 namespace nbglm {
 namespace {
@@ -119,6 +121,30 @@ TEST(DifferentialExpressionTest, BitIdenticalForAnyThreadCount) {
     EXPECT_EQ(DifferentialExpression(sim.counts, model, sim.size_factors, h, one).ToTsv(),
               DifferentialExpression(sim.counts, model, sim.size_factors, h, two).ToTsv());
   }
+}
+
+// A cancel hook that says stop ends the run with FitCancelled, whatever the
+// method; one that never does changes nothing.
+TEST(DifferentialExpressionTest, CancellationStopsTheRun) {
+  const Simulated sim = Simulate(300, 6, 0.1, 5);
+  const NbGlmModel model = TwoGroupModel(6);
+  const DeHypothesis h = DeHypothesis::Coefficient(model, "groupB");
+  std::atomic<int> polls{0};
+  DeOptions options;
+  options.num_threads = 2;
+  options.cancel = [&polls] { return ++polls > 3; };
+  EXPECT_THROW(DifferentialExpression(sim.counts, model, sim.size_factors, h, options), FitCancelled);
+  options.method = DeMethod::kWald;
+  options.dispersion = DispersionMethod::kMle;
+  polls = 0;
+  EXPECT_THROW(DifferentialExpression(sim.counts, model, sim.size_factors, h, options), FitCancelled);
+  DeOptions never;
+  never.num_threads = 2;
+  never.cancel = [] { return false; };
+  DeOptions plain;
+  plain.num_threads = 2;
+  EXPECT_EQ(DifferentialExpression(sim.counts, model, sim.size_factors, h, never).ToTsv(),
+            DifferentialExpression(sim.counts, model, sim.size_factors, h, plain).ToTsv());
 }
 
 TEST(DifferentialExpressionTest, CoefficientEqualsTheReducedModelWithoutIt) {

@@ -14,14 +14,16 @@
 #include <thread>
 #include <vector>
 
+#include "nbglm/fit.h"
 #include "nbglm/types.h"
 
 namespace nbglm::de {
 
 // make_worker() is called once per thread (on that thread) and returns a
-// callable taking an index.
+// callable taking an index. `cancel`, when set, is polled before each chunk;
+// true stops the run with FitCancelled (rethrown like any exception).
 template <typename MakeWorker>
-void ParallelFor(Index count, int threads, MakeWorker make_worker) {
+void ParallelFor(Index count, int threads, MakeWorker make_worker, const std::function<bool()>& cancel = {}) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::max<Index>(1, std::min<Index>(threads, count)));
   constexpr Index kChunk = 32;
@@ -34,6 +36,7 @@ void ParallelFor(Index count, int threads, MakeWorker make_worker) {
       auto work = make_worker();
       for (;;) {
         if (stop.load()) return;
+        if (cancel && cancel()) throw FitCancelled();
         const Index first = next.fetch_add(kChunk);
         if (first >= count) return;
         const Index last = std::min(first + kChunk, count);
