@@ -111,6 +111,41 @@ inline double ProfileLogSize(const std::vector<std::vector<double>>& groups) {
   return 0.5 * (low + high);
 }
 
+// A numeric covariate with size factors, where no closed form exists: the
+// maximum from R (MASS 7.3-58.2), glm.nb polished by alternating exact
+// solves until the scores are below 1e-14:
+//   y <- c(3, 0, 7, 12, 5, 21, 9, 30, 14, 2, 41, 18)
+//   x <- c(-1.5, -1.2, -0.8, -0.5, -0.2, 0, 0.3, 0.6, 0.9, 1.1, 1.4, 1.8)
+//   s <- c(0.8, 1.1, 0.9, 1.3, 0.7, 1.0, 1.2, 0.95, 0.85, 1.05, 1.15, 0.75)
+//   fit <- glm.nb(y ~ x + offset(log(s)), control = glm.control(epsilon = 1e-15, maxit = 200))
+//   th <- fit$theta; b <- coef(fit)
+//   for (it in 1:30) {
+//     g <- glm(y ~ x + offset(log(s)), family = negative.binomial(th), start = b,
+//              control = glm.control(epsilon = 1e-16, maxit = 200))
+//     b <- coef(g); th <- theta.ml(y, fitted(g), limit = 200, eps = 1e-15)
+//   }
+//   sprintf("%.17g", c(b, log(th), sum(dnbinom(y, size = th, mu = fitted(g), log = TRUE))))
+struct MassReference {
+  std::vector<double> y, x, offset;  // x: rows (1, covariate); offset log s
+  std::vector<double> expected;      // intercept, slope, log r
+  double maximum;                    // ℓ there
+  OneFeature Feature() const { return OneFeature(y, 2, x, 1, std::vector<double>(y.size(), 1.0), offset); }
+};
+
+inline MassReference CovariateWithSizeFactors() {
+  MassReference reference;
+  reference.y = {3, 0, 7, 12, 5, 21, 9, 30, 14, 2, 41, 18};
+  const std::vector<double> covariate = {-1.5, -1.2, -0.8, -0.5, -0.2, 0, 0.3, 0.6, 0.9, 1.1, 1.4, 1.8};
+  const std::vector<double> s = {0.8, 1.1, 0.9, 1.3, 0.7, 1.0, 1.2, 0.95, 0.85, 1.05, 1.15, 0.75};
+  for (std::size_t i = 0; i < reference.y.size(); ++i) {
+    reference.x.insert(reference.x.end(), {1.0, covariate[i]});
+    reference.offset.push_back(std::log(s[i]));
+  }
+  reference.expected = {2.341711141468187, 0.66684549486215472, 0.77284959139380849};
+  reference.maximum = -40.449551114495421;
+  return reference;
+}
+
 }  // namespace nbglm::testing
 
 #endif  // NBGLM_TESTS_ESTIMATOR_TEST_PROBLEMS_H_

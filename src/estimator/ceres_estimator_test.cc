@@ -15,7 +15,9 @@
 namespace nbglm {
 namespace {
 
+using testing::CovariateWithSizeFactors;
 using testing::InterceptOnly;
+using testing::MassReference;
 using testing::Mean;
 using testing::NbLogLikelihood;
 using testing::OneFeature;
@@ -80,23 +82,17 @@ TEST(CeresEstimatorTest, ScaleOnlyKeepsTheExactLocation) {
   EXPECT_NEAR(theta[2], log_size, options.gradient_tolerance * f.StandardErrors(theta)[2] + 1e-12);
 }
 
-// The covariate problem of estimators_test.cc; the R computation is there:
-// glm.nb(y ~ x + offset(log(s))) polished to scores below 1e-14 (MASS 7.3-58.2).
+// The covariate problem of tests/estimator_test_problems.h: glm.nb(y ~ x +
+// offset(log(s))) polished to scores below 1e-14 (MASS 7.3-58.2).
 TEST(CeresEstimatorTest, AgreesWithNewtonIrlsAndMassGlmNb) {
-  const std::vector<double> y = {3, 0, 7, 12, 5, 21, 9, 30, 14, 2, 41, 18};
-  const std::vector<double> covariate = {-1.5, -1.2, -0.8, -0.5, -0.2, 0, 0.3, 0.6, 0.9, 1.1, 1.4, 1.8};
-  const std::vector<double> s = {0.8, 1.1, 0.9, 1.3, 0.7, 1.0, 1.2, 0.95, 0.85, 1.05, 1.15, 0.75};
-  std::vector<double> x, offset;
-  for (std::size_t i = 0; i < y.size(); ++i) {
-    x.insert(x.end(), {1.0, covariate[i]});
-    offset.push_back(std::log(s[i]));
-  }
-  const std::vector<double> expected = {2.341711141468187, 0.66684549486215472, 0.77284959139380849};
-  const double maximum = -40.449551114495421;
+  const MassReference reference = CovariateWithSizeFactors();
+  const std::vector<double>& y = reference.y;
+  const std::vector<double>& expected = reference.expected;
+  const double maximum = reference.maximum;
   const FitOptions options;
   std::vector<std::vector<double>> estimates;
   for (int estimator = 0; estimator < 3; ++estimator) {
-    OneFeature f(y, 2, x, 1, std::vector<double>(y.size(), 1.0), offset);
+    OneFeature f = reference.Feature();
     std::vector<double> theta = {std::log(Mean(y)), 0.0, 0.0};
     const EstimatorOutcome outcome =
         estimator == 0 ? RunCeres(f.problem, theta.data(), true, options, &f.work)
@@ -108,7 +104,7 @@ TEST(CeresEstimatorTest, AgreesWithNewtonIrlsAndMassGlmNb) {
     estimates.push_back(theta);
   }
   // Each within m·tol·SE of the maximum, so within twice that of each other.
-  OneFeature f(y, 2, x, 1, std::vector<double>(y.size(), 1.0), offset);
+  OneFeature f = reference.Feature();
   const std::vector<double> se = f.StandardErrors(expected);
   for (std::size_t j = 0; j < 3; ++j) {
     EXPECT_NEAR(estimates[0][j], estimates[1][j], 2.0 * 3.0 * options.gradient_tolerance * se[j]);

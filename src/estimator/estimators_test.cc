@@ -17,7 +17,9 @@
 namespace nbglm {
 namespace {
 
+using testing::CovariateWithSizeFactors;
 using testing::InterceptOnly;
+using testing::MassReference;
 using testing::Mean;
 using testing::NbLogLikelihood;
 using testing::OneFeature;
@@ -108,35 +110,16 @@ TEST(EstimatorsTest, GroupDesignReachesTheGroupMeans) {
   }
 }
 
-// A numeric covariate with size factors, where no closed form exists: the
-// maximum from R (MASS 7.3-58.2), glm.nb polished by alternating exact
-// solves until the scores are below 1e-14:
-//   y <- c(3, 0, 7, 12, 5, 21, 9, 30, 14, 2, 41, 18)
-//   x <- c(-1.5, -1.2, -0.8, -0.5, -0.2, 0, 0.3, 0.6, 0.9, 1.1, 1.4, 1.8)
-//   s <- c(0.8, 1.1, 0.9, 1.3, 0.7, 1.0, 1.2, 0.95, 0.85, 1.05, 1.15, 0.75)
-//   fit <- glm.nb(y ~ x + offset(log(s)), control = glm.control(epsilon = 1e-15, maxit = 200))
-//   th <- fit$theta; b <- coef(fit)
-//   for (it in 1:30) {
-//     g <- glm(y ~ x + offset(log(s)), family = negative.binomial(th), start = b,
-//              control = glm.control(epsilon = 1e-16, maxit = 200))
-//     b <- coef(g); th <- theta.ml(y, fitted(g), limit = 200, eps = 1e-15)
-//   }
-//   sprintf("%.17g", c(b, log(th), sum(dnbinom(y, size = th, mu = fitted(g), log = TRUE))))
+// The covariate problem of tests/estimator_test_problems.h (a glm.nb maximum).
 TEST(EstimatorsTest, CovariateMaximumAgreesWithMassGlmNb) {
-  const std::vector<double> y = {3, 0, 7, 12, 5, 21, 9, 30, 14, 2, 41, 18};
-  const std::vector<double> covariate = {-1.5, -1.2, -0.8, -0.5, -0.2, 0, 0.3, 0.6, 0.9, 1.1, 1.4, 1.8};
-  const std::vector<double> s = {0.8, 1.1, 0.9, 1.3, 0.7, 1.0, 1.2, 0.95, 0.85, 1.05, 1.15, 0.75};
-  std::vector<double> x, offset;
-  for (std::size_t i = 0; i < y.size(); ++i) {
-    x.insert(x.end(), {1.0, covariate[i]});
-    offset.push_back(std::log(s[i]));
-  }
-  const std::vector<double> expected = {2.341711141468187, 0.66684549486215472, 0.77284959139380849};
-  const double maximum = -40.449551114495421;
+  const MassReference reference = CovariateWithSizeFactors();
+  const std::vector<double>& y = reference.y;
+  const std::vector<double>& expected = reference.expected;
+  const double maximum = reference.maximum;
   const FitOptions options;
   for (const Named& estimator : Estimators()) {
     SCOPED_TRACE(estimator.name);
-    OneFeature f(y, 2, x, 1, std::vector<double>(y.size(), 1.0), offset);
+    OneFeature f = reference.Feature();
     std::vector<double> theta = {std::log(Mean(y)), 0.0, 0.0};
     const EstimatorOutcome outcome = estimator.run(f.problem, theta.data(), true, options, &f.work);
     EXPECT_EQ(outcome.status, FeatureStatus::kConverged);

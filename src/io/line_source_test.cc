@@ -3,8 +3,6 @@
 // streams), and NextTableRow's BOM / CR / blank-line / NUL rules.
 #include "io/line_source.h"
 
-#include <zlib.h>
-
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -14,13 +12,12 @@
 #include <gtest/gtest.h>
 
 #include "cli_runner.h"
+#include "temp_dir_fixture.h"
 #include "nbglm/error.h"
 
 namespace nbglm {
 namespace {
 
-using ::nbglm::testing::MakeTempDir;
-using ::nbglm::testing::WriteText;
 
 std::string Message(const std::function<void()>& f) {
   try {
@@ -39,34 +36,9 @@ std::vector<std::string> Lines(LineSource* source) {
   return out;
 }
 
-std::string Gzip(const std::string& text) {
-  z_stream stream{};
-  EXPECT_EQ(deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&stream, static_cast<uLong>(text.size())) + 32, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = static_cast<uInt>(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
+using testing::Gzip;
 
-class LineSourceFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("line_source");
-    ASSERT_FALSE(dir_.empty());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    WriteText(path, text);
-    return path;
-  }
-  std::string dir_;
-};
+class LineSourceFileTest : public testing::TempDirTest {};
 
 TEST(StringLineSourceTest, SplitsOnNewlinesKeepingCarriageReturns) {
   const std::string text = "a\r\n\nlast";

@@ -13,13 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "cli_runner.h"
+#include "temp_dir_fixture.h"
 #include "nbglm/error.h"
 
 namespace nbglm {
 namespace {
 
-using ::nbglm::testing::MakeTempDir;
-using ::nbglm::testing::WriteText;
 
 std::string Message(const std::function<void()>& f) {
   try {
@@ -147,20 +146,7 @@ TEST(SizeFactorsUnitTest, ValidateSizeFactorsChecksLengthAndPositivity) {
             "sf: observation '1' = -1: size factors must be finite and > 0");
 }
 
-class SizeFactorFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("size_factors");
-    ASSERT_FALSE(dir_.empty());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    WriteText(path, text);
-    return path;
-  }
-  std::string dir_;
-};
+class SizeFactorFileTest : public testing::TempDirTest {};
 
 TEST_F(SizeFactorFileTest, ReadsInAnyOrderAndRoundTrips) {
   const std::vector<std::string> names = {"a", "b", "c"};

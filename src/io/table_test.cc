@@ -3,8 +3,6 @@
 // and the shortest round-trip number format.
 #include "nbglm/table.h"
 
-#include <zlib.h>
-
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -15,12 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "cli_runner.h"
+#include "temp_dir_fixture.h"
 #include "nbglm/error.h"
 
 namespace nbglm {
 namespace {
 
-using ::nbglm::testing::MakeTempDir;
 using ::nbglm::testing::ReadWholeFile;
 using ::nbglm::testing::WriteText;
 
@@ -41,35 +39,9 @@ Fields Split(const std::string& line, char delimiter = '\t') {
   return fields;
 }
 
-// `text` as one gzip member (zlib's gzip wrapper).
-std::string Gzip(const std::string& text) {
-  z_stream stream{};
-  EXPECT_EQ(deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&stream, static_cast<uLong>(text.size())) + 32, '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  stream.avail_in = static_cast<uInt>(text.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&stream, Z_FINISH), Z_STREAM_END);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
+using testing::Gzip;
 
-class TableFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("table");
-    ASSERT_FALSE(dir_.empty());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    WriteText(path, text);
-    return path;
-  }
-  std::string dir_;
-};
+class TableFileTest : public testing::TempDirTest {};
 
 TEST(TableTest, SplitsFieldsOnTheDelimiter) {
   EXPECT_EQ(Split("a\tb\tc"), (Fields{"a", "b", "c"}));

@@ -13,13 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "cli_runner.h"
+#include "temp_dir_fixture.h"
 #include "nbglm/error.h"
 
 namespace nbglm {
 namespace {
 
-using ::nbglm::testing::MakeTempDir;
-using ::nbglm::testing::WriteText;
 
 std::string Message(const std::function<void()>& f) {
   try {
@@ -30,20 +29,7 @@ std::string Message(const std::function<void()>& f) {
   return "no InputError";
 }
 
-class DesignFileTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("design");
-    ASSERT_FALSE(dir_.empty());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    WriteText(path, text);
-    return path;
-  }
-  std::string dir_;
-};
+class DesignFileTest : public testing::TempDirTest {};
 
 TEST(DesignTest, MakeDesignNamesObservationsByDefaultAndKeepsValues) {
   Matrix values = {{1.0, 0.0}, {1.0, 1.0}, {1.0, -2.5}};
