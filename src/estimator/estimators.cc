@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "estimator/scale_limit.h"
 
 namespace nbglm {
 namespace {
@@ -17,13 +21,6 @@ constexpr int kMaxStepShrinks = 60;
 // past a bound: other directions of θ may still need steps.
 
 bool AllFinite(const Eigen::Ref<const Eigen::VectorXd>& v) { return v.allFinite(); }
-
-// A step may change no linear predictor by more than this (log scale: a
-// factor e^10 in a mean or a size). Levenberg damping relative to diag(J)
-// does not bound a step along a direction in which ℓ is nearly flat — e.g.
-// log r far beyond the data's overdispersion, where ∂²ℓ/∂ζ² ≈ 0 — and an
-// unbounded step there can leave the range where ℓ is computable.
-constexpr double kMaxPredictorStep = 10.0;
 
 // Tail extrapolation (RunNewton): a location group of zeros heading to μ → 0
 // (or a scale to a bound) makes ℓ ≈ ℓ_∞ − C·e^{−t} along a fixed direction,
@@ -42,11 +39,10 @@ constexpr double kTailStretch = 10.0;
 constexpr double kMaxTailStretch = 40.0;
 constexpr double kMaxTailPredictorStep = 60.0;
 
-// Shrinks `step` (the change of θ's block [offset, offset + size)) so that
-// no η_i or ζ_i moves by more than `bound`.
-template <typename Step>
-void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size, Step&& step,
-                        double bound = kMaxPredictorStep) {
+}  // namespace
+
+void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size, Eigen::Ref<Eigen::VectorXd> step,
+                        double bound) {
   const Index q = problem.num_location();
   const RowMajorMatrixXd& x = problem.layout().location_rows();
   const RowMajorMatrixXd& z = problem.layout().scale_rows();
@@ -64,18 +60,10 @@ void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size,
   if (largest > bound) step *= bound / largest;
 }
 
-// Near the maximum a step's predicted gain gᵀδ falls below the rounding noise
-// of ℓ itself (a sum of n terms, each a difference of lgammas): comparing ℓ
-// values can no longer confirm an ascent that the exact gradient shows. In
-// that quadratic regime — predicted gain within the function tolerance — a
-// step is accepted unless ℓ drops by more than that tolerance. Far from the
-// maximum the slack is 0 and a step must not decrease ℓ at all.
 double QuadraticRegimeSlack(double predicted_gain, double loglik, const FitOptions& options) {
   const double tolerance = options.function_tolerance * (1.0 + std::abs(loglik));
   return predicted_gain >= 0.0 && predicted_gain <= tolerance ? tolerance : 0.0;
 }
-
-}  // namespace
 
 // The factorizations are sized for the largest block once: they never
 // allocate in the loop.
@@ -84,7 +72,8 @@ EstimatorWorkspace::EstimatorWorkspace(Index q_in, Index q_s_in)
       q_s(q_s_in),
       m(q_in + q_s_in),
       cholesky(q_in + q_s_in),
-      block_cholesky(std::max(q_in, q_s_in)) {
+      block_cholesky(std::max(q_in, q_s_in)),
+      free_cholesky(q_in + q_s_in) {
   gradient.resize(m);
   step.resize(m);
   previous_step = Eigen::VectorXd::Zero(m);
@@ -97,6 +86,12 @@ EstimatorWorkspace::EstimatorWorkspace(Index q_in, Index q_s_in)
   block_step.resize(std::max(q, q_s));
   block_hessian.resize(std::max(q, q_s), std::max(q, q_s));
   block_damped.resize(std::max(q, q_s), std::max(q, q_s));
+  group_gradient.resize(q_s);
+  group_at_limit.assign(static_cast<std::size_t>(q_s), 0);
+  free_basis.resize(m, m);
+  free_information.resize(m, m);
+  free_gradient.resize(m);
+  free_step.resize(m);
 }
 
 bool HasConverged(double loglik, double last_change, bool train_location, const FitOptions& options,
@@ -154,6 +149,7 @@ bool ScaleHeadingOut(FeatureProblem& problem, const double* theta, const FitOpti
   const RowMajorMatrixXd& z = problem.layout().scale_rows();
   const double log_min = std::log(options.min_size);
   const double log_max = std::log(options.max_size);
+  const double flat = FlatScaleGradient(problem.LogLikelihood(theta));
   for (Index h = 0; h < z.rows(); ++h) {
     double beta = 0.0;
     double outward = 0.0;  // d β_h / dt along the scale gradient
@@ -161,7 +157,7 @@ bool ScaleHeadingOut(FeatureProblem& problem, const double* theta, const FitOpti
       beta += z(h, j) * theta[q + j];
       outward += z(h, j) * work.gradient(q + j);
     }
-    const bool beyond_max = beta > log_max && outward > 0.0;
+    const bool beyond_max = beta > log_max && outward > -flat;
     const bool beyond_min = beta < log_min && outward < 0.0;
     if (!beyond_max && !beyond_min) return false;
   }
@@ -210,7 +206,8 @@ bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* th
 // direction of the bound, so HasConverged cannot hold; the fit stops there as
 // at_bound once the log-likelihood no longer moves (last |Δℓ| within
 // function_tolerance) — provided the scale is settled too: held at its bound
-// (ScaleHeadingOut) or converged as a block. (Along a nearly flat profile in
+// (ScaleHeadingOut), some groups heading to their own Poisson limit with the
+// others converged (scale_limit.h), or converged as a block. (Along a nearly flat profile in
 // r, ℓ may stop moving well before r has reached its maximum.)
 bool AtBoundAndStalled(FeatureProblem& problem, const double* theta, int iteration, double loglik, double last_change,
                        const FitOptions& options, EstimatorWorkspace* work) {
@@ -218,7 +215,10 @@ bool AtBoundAndStalled(FeatureProblem& problem, const double* theta, int iterati
   const BoundCheck bounds = CheckBounds(problem, theta, options, 1.0, work);
   if (!bounds.any()) return false;
   if (work->q_s > 0) {
-    if (bounds.scale) return ScaleHeadingOut(problem, theta, options, *work);
+    if (bounds.scale) {
+      return ScaleHeadingOut(problem, theta, options, *work) ||
+             OtherScaleGroupsConverged(problem, theta, loglik, options, work);
+    }
     return BlockConverged(work->q, work->q_s, loglik, options, work);
   }
   return true;
@@ -259,10 +259,18 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
       }
       if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
           ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work) ||
-          (abandon_heading_out && ScaleHeadingOut(problem, theta_data, options, *work))) {
+          (abandon_heading_out && ScaleHeadingOut(problem, theta_data, options, *work)) ||
+          SomeScaleGroupsAtLimit(problem, theta_data, loglik, train_location, options, work)) {
         outcome.status = FeatureStatus::kAtBound;
         return outcome;
       }
+    }
+    if (std::getenv("NBGLM_DEBUG")) {
+      fprintf(stderr, "it %d ll %.12g lambda %g theta", iteration, loglik, lambda);
+      for (Index j = 0; j < work->m; ++j) fprintf(stderr, " %.6g", theta_data[j]);
+      fprintf(stderr, " | g");
+      for (Index j = 0; j < work->m; ++j) fprintf(stderr, " %.3g", work->gradient(j));
+      fprintf(stderr, "\n");
     }
     if (iteration >= options.max_iterations) {
       outcome.status = FeatureStatus::kMaxIterations;
@@ -425,7 +433,8 @@ EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta_data, bool train
       return outcome;
     }
     if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
-        ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work)) {
+        ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work) ||
+        SomeScaleGroupsAtLimit(problem, theta_data, loglik, train_location, options, work)) {
       outcome.status = FeatureStatus::kAtBound;
       return outcome;
     }

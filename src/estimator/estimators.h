@@ -5,6 +5,10 @@
 #ifndef NBGLM_SRC_ESTIMATOR_ESTIMATORS_H_
 #define NBGLM_SRC_ESTIMATOR_ESTIMATORS_H_
 
+#include <cmath>
+#include <limits>
+#include <vector>
+
 #include <Eigen/Dense>
 
 #include "estimator/feature_problem.h"
@@ -42,7 +46,38 @@ struct EstimatorWorkspace {
   Eigen::VectorXd block_gradient, block_step;
   Eigen::MatrixXd block_hessian, block_damped;
   SmallCholesky block_cholesky;
+  // Scale groups at their own Poisson limit (scale_limit.h): ∂ℓ/∂β_h per
+  // scale group, which groups are held at the limit, and the free directions
+  // N (m × free_directions, the columns that move θ with those groups fixed)
+  // with the gradient Nᵀg, information Nᵀ J N and step in their coordinates.
+  Eigen::VectorXd group_gradient;
+  std::vector<char> group_at_limit;
+  Index groups_at_limit = 0;
+  Eigen::MatrixXd free_basis, free_information;
+  Eigen::VectorXd free_gradient, free_step;
+  Index free_directions = 0;
+  SmallCholesky free_cholesky;
 };
+
+// A step may change no linear predictor by more than this (log scale: a
+// factor e^10 in a mean or a size). Levenberg damping relative to diag(J)
+// does not bound a step along a direction in which ℓ is nearly flat — e.g.
+// log r far beyond the data's overdispersion, where ∂²ℓ/∂ζ² ≈ 0 — and an
+// unbounded step there can leave the range where ℓ is computable.
+inline constexpr double kMaxPredictorStep = 10.0;
+
+// Shrinks `step` (the change of θ's block [offset, offset + size)) so that
+// no η_i or ζ_i moves by more than `bound`.
+void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size, Eigen::Ref<Eigen::VectorXd> step,
+                        double bound = kMaxPredictorStep);
+
+// Near the maximum a step's predicted gain gᵀδ falls below the rounding noise
+// of ℓ itself (a sum of n terms, each a difference of lgammas): comparing ℓ
+// values can no longer confirm an ascent that the exact gradient shows. In
+// that quadratic regime — predicted gain within the function tolerance — a
+// step is accepted unless ℓ drops by more than that tolerance (returned as
+// the slack); far from the maximum the slack is 0.
+double QuadraticRegimeSlack(double predicted_gain, double loglik, const FitOptions& options);
 
 // Stopping rules of FitOptions at θ: `last_change` is |Δℓ| of the last
 // accepted step (0 before the first). Uses workspace gradient/hessian already
@@ -65,6 +100,15 @@ BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOp
 // (the initial value is the exact location MLE).
 EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
                          EstimatorWorkspace* work);
+// Beyond max_size, ℓ(β) ≈ ℓ_∞ − C·e^{−β} along a group's log size β: what the
+// Poisson limit can still gain (or lose) is about |∂ℓ/∂β|. A gradient below
+// the rounding of ℓ itself (ε·(1 + |ℓ|)) has no sign to follow — e.g. a group
+// of zeros whose μ → 0 leaves ℓ flat in r — and counts as heading to the
+// limit, as does a positive one.
+inline double FlatScaleGradient(double loglik) {
+  return std::numeric_limits<double>::epsilon() * (1.0 + std::abs(loglik));
+}
+
 // ζ of the Poisson limit: r = e^500 ≈ 1.4e217. There the NB terms equal the
 // Poisson ones to double precision for every count up to 2^31 (they differ
 // by O(y·μ/r)) while r, r + μ and every ratio of the kernels stay finite. A

@@ -94,6 +94,10 @@ class FeatureProblem {
   // (q_s × q_s), both nullable.
   double EvaluateScale(const double* theta, double* gradient, double* hessian);
 
+  // ∂ℓ/∂β_h at θ for every scale group h (num_scale_groups() values): how ℓ
+  // changes when one group's log size moves alone (src/estimator/scale_limit.h).
+  double ScaleGroupGradient(const double* theta, double* group_gradient);
+
   // min η_i, min ζ_i, max ζ_i at θ, in O(groups) (no pass over observations).
   // Zero observations give (+inf, +inf, −inf).
   PredictorExtremes Extremes(const double* theta) const;

@@ -193,6 +193,12 @@ double FeatureProblem::PoissonLogLikelihoodBound(const double* theta) {
   return std::isfinite(projected_bound) ? std::min(projected_bound, saturated_bound) : saturated_bound;
 }
 
+double FeatureProblem::ScaleGroupGradient(const double* theta, double* group_gradient) {
+  EvaluateSums(theta);
+  std::copy(scale_d_zeta_.begin(), scale_d_zeta_.end(), group_gradient);
+  return loglik_;
+}
+
 PredictorExtremes FeatureProblem::Extremes(const double* theta) const {
   const Index q = num_location();
   const Index q_s = num_scale();

@@ -11,6 +11,7 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "estimator/estimators.h"
 #include "estimator/feature_problem.h"
 #include "estimator/fit_setup.h"
+#include "estimator/scale_limit.h"
 #include "init/initializer.h"
 #include "nbglm/error.h"
 #include "model/observation_layout.h"
@@ -28,137 +30,6 @@
 #include "nbglm/table.h"
 
 namespace nbglm {
-
-const char* ToString(FeatureStatus status) {
-  switch (status) {
-    case FeatureStatus::kConverged: return "converged";
-    case FeatureStatus::kMaxIterations: return "max_iterations";
-    case FeatureStatus::kNumericalFailure: return "numerical_failure";
-    case FeatureStatus::kAllZero: return "all_zero";
-    case FeatureStatus::kAtBound: return "at_bound";
-  }
-  return "unknown";
-}
-
-const char* ToString(Algorithm algorithm) {
-  switch (algorithm) {
-    case Algorithm::kIrls: return "irls";
-    case Algorithm::kNewton: return "newton";
-    case Algorithm::kCeres: return "ceres";
-  }
-  return "unknown";
-}
-
-Algorithm ParseAlgorithm(const std::string& name) {
-  if (name == "irls") return Algorithm::kIrls;
-  if (name == "newton") return Algorithm::kNewton;
-  if (name == "ceres") return Algorithm::kCeres;
-  throw InputError("--algorithm", name, "must be irls, newton or ceres");
-}
-
-namespace {
-constexpr int kMaxIterationsLimit = 100000000;
-constexpr double kMinSizeLimit = 1e-100;
-constexpr double kMaxSizeLimit = 1e100;
-}  // namespace
-
-bool FitOptions::IsValid(std::string* error) const {
-  auto fail = [error](const std::string& option, double value, const std::string& rule) {
-    *error = option + ": " + FormatDouble(value) + ": " + rule;
-    return false;
-  };
-  if (!(function_tolerance > 0.0) || !std::isfinite(function_tolerance)) {
-    return fail("function_tolerance", function_tolerance, "must be finite and > 0");
-  }
-  if (!(gradient_tolerance > 0.0) || !std::isfinite(gradient_tolerance)) {
-    return fail("gradient_tolerance", gradient_tolerance, "must be finite and > 0");
-  }
-  // The ceres estimator runs up to 5·max_iterations line-search steps (an int).
-  if (max_iterations < 1 || max_iterations > kMaxIterationsLimit) {
-    return fail("max_iterations", max_iterations, "must be in [1, " + std::to_string(kMaxIterationsLimit) + "]");
-  }
-  if (!(min_mean > 0.0) || !(min_mean < 1.0)) return fail("min_mean", min_mean, "must be in (0, 1)");
-  // The bounds on r must stay far inside the Poisson limit r = e^500
-  // (kPoissonLimitLogSize) and the range of doubles: the fit steps to 2·max_size
-  // and compares log r with log max_size.
-  if (!(min_size >= kMinSizeLimit)) return fail("min_size", min_size, "must be >= 1e-100");
-  if (!(max_size > min_size) || !(max_size <= kMaxSizeLimit)) {
-    return fail("max_size", max_size, "must be > min_size and <= 1e100");
-  }
-  if (num_threads < 0) return fail("threads", num_threads, "must be >= 0 (0 = all cores)");
-  if (feature_begin < 0) return fail("feature_begin", static_cast<double>(feature_begin), "must be >= 0");
-  if (feature_end >= 0 && feature_end < feature_begin) {
-    return fail("feature_end", static_cast<double>(feature_end), "must be >= feature_begin");
-  }
-  return true;
-}
-
-std::vector<Index> FitResult::StatusCounts() const {
-  std::vector<Index> counts(5, 0);
-  for (FeatureStatus s : status) ++counts[static_cast<std::size_t>(s)];
-  return counts;
-}
-
-namespace {
-
-// The predictor (true: location) and column of a parameter name, with the
-// "loc:" / "scale:" qualifiers of FitResult::Coefficient.
-std::pair<bool, std::size_t> FindParameter(const FitResult& fit, const std::string& name) {
-  const auto find = [&name](const std::vector<std::string>& names, const std::string& wanted) -> std::ptrdiff_t {
-    const auto it = std::find(names.begin(), names.end(), wanted);
-    return it == names.end() ? -1 : it - names.begin();
-  };
-  const bool loc_only = name.rfind("loc:", 0) == 0;
-  const bool scale_only = name.rfind("scale:", 0) == 0;
-  const std::string bare = loc_only ? name.substr(4) : scale_only ? name.substr(6) : name;
-  if (!scale_only) {
-    if (const std::ptrdiff_t j = find(fit.location_names, bare); j >= 0) return {true, static_cast<std::size_t>(j)};
-  }
-  if (!loc_only) {
-    if (const std::ptrdiff_t j = find(fit.scale_names, bare); j >= 0) return {false, static_cast<std::size_t>(j)};
-  }
-  std::string list;
-  for (const std::string& n : fit.location_names) list += (list.empty() ? "loc:" : ", loc:") + n;
-  for (const std::string& n : fit.scale_names) list += ", scale:" + n;
-  throw InputError("parameter", name, "is not a parameter of the fit (" + list + ")");
-}
-
-void CheckRow(const FitResult& fit, Index row) {
-  if (row < 0 || row >= fit.num_features()) {
-    throw InputError("row", std::to_string(row), "must be in [0, " + std::to_string(fit.num_features()) + ")");
-  }
-}
-
-}  // namespace
-
-double FitResult::Coefficient(Index row, const std::string& name) const {
-  CheckRow(*this, row);
-  const auto [location, j] = FindParameter(*this, name);
-  return location ? location_coef(static_cast<std::size_t>(row), j) : scale_coef(static_cast<std::size_t>(row), j);
-}
-
-double FitResult::StandardError(Index row, const std::string& name) const {
-  CheckRow(*this, row);
-  const auto [location, j] = FindParameter(*this, name);
-  return location ? location_se(static_cast<std::size_t>(row), j) : scale_se(static_cast<std::size_t>(row), j);
-}
-
-std::string FitResult::BriefReport() const {
-  return FormatFitReport(num_features(), algorithm, num_threads, wall_seconds, StatusCounts());
-}
-
-std::string FormatFitReport(Index features, Algorithm algorithm, int threads, double wall_seconds,
-                            const std::vector<Index>& status_counts, std::size_t chunks) {
-  std::ostringstream out;
-  out << features << " features fitted (" << ToString(algorithm) << ", " << threads << " thread"
-      << (threads == 1 ? "" : "s") << ", " << wall_seconds << " s";
-  if (chunks > 1) out << ", " << chunks << " chunks";
-  out << "):";
-  for (std::size_t s = 0; s < status_counts.size(); ++s) {
-    out << " " << ToString(static_cast<FeatureStatus>(s)) << " " << status_counts[s];
-  }
-  return out.str();
-}
 
 namespace {
 
@@ -181,7 +52,10 @@ struct ThreadState {
         restart(theta.size()),
         covariance(work.m, work.m),
         eigen(work.m),
-        null_vectors(work.m, work.m) {}
+        null_vectors(work.m, work.m),
+        mapped(work.m, work.m),
+        basis_row(work.q_s),
+        scale_theta(static_cast<std::size_t>(work.q_s)) {}
   FeatureProblem problem;
   InitWorkspace init;
   EstimatorWorkspace work;
@@ -192,11 +66,19 @@ struct ThreadState {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen;
   Eigen::MatrixXd null_vectors;  // the first null_directions columns
   Index null_directions = 0;
+  // Scale groups at their own limit (scale_limit.h): N·(NᵀJN)⁻¹ before Nᵀ,
+  // and a row of the scale's constraint basis.
+  Eigen::MatrixXd mapped;
+  Eigen::RowVectorXd basis_row;
+  // θ_scale = Z̃_G⁻¹β of a scale fitted in its groups' log sizes.
+  std::vector<double> scale_theta;
 };
 
+// scale_from_groups: Z̃_G⁻¹ when the scale is fitted in its groups' log
+// sizes β (Fit), else null.
 void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const NbGlmModel& model,
-                   const Initializer& initializer, const FitOptions& options,
-                   ThreadState* state, FitResult* result) {
+                   const Initializer& initializer, const Eigen::MatrixXd* scale_from_groups,
+                   const FitOptions& options, ThreadState* state, FitResult* result) {
   const std::size_t r = static_cast<std::size_t>(row);
   const Index q = model.location.num_reduced();
   const Index q_s = model.scale.num_reduced();
@@ -292,6 +174,28 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
       }
     }
   }
+  // Some scale groups heading to their own Poisson limit while the others
+  // stay finite (a factor scale model; docs/model.md "Scale, group by
+  // group"): those groups are moved to the limit and the rest maximised with
+  // them there; kept unless ℓ drops (it moves by their remaining tail only).
+  bool groups_at_limit = false;
+  if (q_s > 0 && std::isfinite(outcome.loglik)) {
+    const Index marked = MarkGroupsHeadingToLimit(state->problem, theta, options, &state->work);
+    if (scale_from_groups != nullptr && marked > 0 && marked < state->problem.layout().num_scale_groups()) {
+      double* other = state->restart.data();
+      std::copy(theta, theta + m, other);
+      const EstimatorOutcome limit =
+          MaximizeWithGroupsAtLimit(state->problem, other, train_location, options, &state->work);
+      outcome.iterations += limit.iterations;
+      if (limit.status == FeatureStatus::kAtBound && std::isfinite(limit.loglik) &&
+          limit.loglik >= outcome.loglik - options.function_tolerance * (1.0 + std::abs(outcome.loglik))) {
+        std::copy(other, other + m, theta);
+        outcome.status = FeatureStatus::kAtBound;
+        outcome.loglik = limit.loglik;
+        groups_at_limit = true;
+      }
+    }
+  }
   // A fit that stopped inside the bounds but converged beyond them is at_bound.
   const BoundCheck bounds = CheckBounds(state->problem, theta, options, 1.0, &state->work);
   if (outcome.status == FeatureStatus::kConverged && bounds.any()) outcome.status = FeatureStatus::kAtBound;
@@ -304,7 +208,6 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   result->location_trained[r] = train_location ? 1 : 0;
   result->scale_trained[r] = 1;
   model.location.constraints.Expand(theta, &result->location_coef(r, 0));
-  model.scale.constraints.Expand(theta + q, &result->scale_coef(r, 0));
 
   // Standard errors: inverse observed information J = −H of θ at the estimate
   // (eq. 5–8 through the chain rule), mapped through the bases. A J that is
@@ -319,13 +222,27 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   //    (eigenvalue ≤ kNullEigenvalue·largest). A coefficient orthogonal to all
   //    of them is estimable, with its variance from the pseudo-inverse of J
   //    on the rest; any other is reported as NaN, estimate and standard error.
+  //  - some scale groups at their own limit: the covariance of the free
+  //    directions N (the location and the other groups' log sizes) is the
+  //    inverse of NᵀJN, mapped back to θ as N·(NᵀJN)⁻¹·Nᵀ.
   state->problem.Evaluate(theta, state->work.gradient.data(), state->work.hessian.data());
-  const Index block = poisson_limit ? q : m;  // the part of θ with a covariance
+  // The part of θ (or the directions N, the location's among them even when
+  // it was not trained) with a covariance.
+  if (groups_at_limit) BuildFreeDirections(state->problem, /*train_location=*/true, &state->work);
+  Index block = groups_at_limit ? state->work.free_directions : poisson_limit ? q : m;
   state->covariance.setConstant(kNaN);
   auto information = state->work.information.topLeftCorner(block, block);
-  information = -state->work.hessian.topLeftCorner(block, block);
+  const auto free_basis = state->work.free_basis.leftCols(block);
+  if (groups_at_limit) {
+    information.noalias() = -(free_basis.transpose() * state->work.hessian * free_basis);
+    for (Index i = 0; i < block; ++i) {
+      for (Index j = 0; j < i; ++j) information(j, i) = information(i, j);  // exactly symmetric
+    }
+  } else {
+    information = -state->work.hessian.topLeftCorner(block, block);
+  }
   auto covariance = state->covariance.topLeftCorner(block, block);
-  bool invertible = state->work.hessian.topLeftCorner(block, block).allFinite();
+  bool invertible = information.allFinite();
   state->null_directions = 0;
   if (invertible && bounds.location && block > 0) {
     state->eigen.compute(information);
@@ -351,6 +268,14 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
     state->covariance.setConstant(kNaN);
     state->null_directions = 0;
     if (outcome.status == FeatureStatus::kConverged) result->status[r] = FeatureStatus::kNumericalFailure;
+  } else if (groups_at_limit) {
+    state->mapped.leftCols(block).noalias() = free_basis * covariance;
+    state->covariance.noalias() = state->mapped.leftCols(block) * free_basis.transpose();
+    for (Index k = 0; k < state->null_directions; ++k) {
+      state->mapped.col(0).noalias() = free_basis * state->null_vectors.col(k).head(block);
+      state->null_vectors.col(k) = state->mapped.col(0);
+    }
+    block = m;
   }
   // Reduced parameters on which a diverging direction loads have no finite
   // covariance (a contrast touching them is not tested).
@@ -362,6 +287,19 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
       }
     }
   }
+  // A scale fitted in its groups' log sizes β: θ_scale = Z̃_G⁻¹β, and the
+  // covariance through T = diag(I, Z̃_G⁻¹): T·C·Tᵀ.
+  const double* scale_theta = theta + q;
+  if (scale_from_groups != nullptr) {
+    Eigen::Map<Eigen::VectorXd> mapped_scale(state->scale_theta.data(), q_s);
+    mapped_scale.noalias() = *scale_from_groups * Eigen::Map<const Eigen::VectorXd>(theta + q, q_s);
+    scale_theta = state->scale_theta.data();
+    state->mapped = state->covariance;
+    state->mapped.rightCols(q_s).noalias() = state->covariance.rightCols(q_s) * scale_from_groups->transpose();
+    state->covariance = state->mapped;
+    state->covariance.bottomRows(q_s).noalias() = *scale_from_groups * state->mapped.bottomRows(q_s);
+  }
+  model.scale.constraints.Expand(scale_theta, &result->scale_coef(r, 0));
   // Coefficients a_j = b_jᵀθ along a diverging direction have no finite value.
   const Matrix& location_basis = model.location.constraints.basis();
   for (std::size_t j = 0; j < location_basis.shape(0); ++j) {
@@ -384,6 +322,24 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   for (Index j = 0; j < m; ++j) {
     for (Index k = 0; k < m; ++k) result->reduced_covariance(r, static_cast<std::size_t>(j), static_cast<std::size_t>(k)) = state->covariance(j, k);
   }
+  // Scale groups at their own limit: a coefficient that carries one is ±Inf
+  // or NaN, the others the finite rest; reduced scale parameters loading on
+  // one have no finite covariance.
+  if (groups_at_limit) {
+    const Matrix& scale_basis = model.scale.constraints.basis();
+    for (std::size_t j = 0; j < scale_basis.shape(0); ++j) {
+      for (Index l = 0; l < q_s; ++l) state->basis_row(l) = scale_basis(j, static_cast<std::size_t>(l));
+      result->scale_coef(r, j) = ScaleCoefficientWithGroupsAtLimit(state->basis_row, *scale_from_groups, theta + q,
+                                                                   state->work.group_at_limit);
+    }
+    for (Index j = 0; j < q_s; ++j) {
+      if (!ReducedScaleParameterAtLimit(j, *scale_from_groups, state->work.group_at_limit)) continue;
+      for (Index k = 0; k < m; ++k) {
+        result->reduced_covariance(r, static_cast<std::size_t>(q + j), static_cast<std::size_t>(k)) = kNaN;
+        result->reduced_covariance(r, static_cast<std::size_t>(k), static_cast<std::size_t>(q + j)) = kNaN;
+      }
+    }
+  }
   auto standard_errors = [&](const LinearPredictor& predictor, Index block_offset, Index block_size, Matrix* se) {
     const Matrix& b = predictor.constraints.basis();
     for (std::size_t j = 0; j < b.shape(0); ++j) {
@@ -399,6 +355,11 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   };
   standard_errors(model.location, 0, q, &result->location_se);
   standard_errors(model.scale, q, q_s, &result->scale_se);
+  if (groups_at_limit) {
+    for (std::size_t j = 0; j < result->scale_coef.shape(1); ++j) {
+      if (!std::isfinite(result->scale_coef(r, j))) result->scale_se(r, j) = kNaN;
+    }
+  }
 }
 
 }  // namespace
@@ -476,7 +437,17 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
   const int threads = result.num_threads;
 
   const auto start = std::chrono::steady_clock::now();
-  const ObservationLayout layout(model, offset);
+  const ObservationLayout model_layout(model, offset);
+  // A factor scale model (as many scale groups as parameters, Z̃_G
+  // invertible) is fitted in its groups' log sizes β: each group's size is
+  // a coordinate of its own for the damping, the stopping rules and a group
+  // heading to its own Poisson limit (docs/model.md "Scale, group by group";
+  // θ_scale = Z̃_G⁻¹β for the report). Same model, same maximum.
+  const bool group_coordinates = model_layout.num_scale() > 1 && model_layout.scale_group_inverse().size() > 0;
+  std::optional<ObservationLayout> group_layout;
+  if (group_coordinates) group_layout.emplace(model_layout.InScaleGroupCoordinates());
+  const ObservationLayout& layout = group_coordinates ? *group_layout : model_layout;
+  const Eigen::MatrixXd* scale_from_groups = group_coordinates ? &model_layout.scale_group_inverse() : nullptr;
   // Not overdispersed at the start: r just beyond max_size (see Initializer).
   const Initializer initializer(layout, 2.0 * options.max_size);
   std::atomic<Index> next{0};
@@ -502,7 +473,7 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
         if (first >= count) break;
         const Index last = std::min(first + kChunk, count);
         for (Index row = first; row < last; ++row) {
-          FitOneFeature(counts, begin + row, row, model, initializer, options, &state, &result);
+          FitOneFeature(counts, begin + row, row, model, initializer, scale_from_groups, options, &state, &result);
         }
         const Index finished = done.fetch_add(last - first) + (last - first);
         if (options.progress) options.progress(finished, count);

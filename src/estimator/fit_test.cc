@@ -67,53 +67,6 @@ TEST(FitLoopTest, CancellationStopsTheFit) {
   for (std::size_t f = 0; f < 2000; ++f) EXPECT_EQ(with_hook.loglik[f], plain.loglik[f]);
 }
 
-TEST(FitResultTest, ResultsByNameWithQualifiedNames) {
-  const Problem problem = RandomProblem(5, 10);  // location and scale both "(Intercept)"
-  FitOptions options;
-  options.num_threads = 1;
-  const FitResult fit = Fit(problem.counts, problem.model, Vector(), options);
-  for (Index f = 0; f < 5; ++f) {
-    const std::size_t r = static_cast<std::size_t>(f);
-    EXPECT_EQ(fit.Coefficient(f, "(Intercept)"), fit.location_coef(r, 0));  // location first
-    EXPECT_EQ(fit.Coefficient(f, "loc:(Intercept)"), fit.location_coef(r, 0));
-    EXPECT_TRUE(std::isnan(fit.Coefficient(f, "scale:(Intercept)")) ||
-                fit.Coefficient(f, "scale:(Intercept)") == fit.scale_coef(r, 0));
-    EXPECT_EQ(std::isnan(fit.StandardError(f, "scale:(Intercept)")), std::isnan(fit.scale_se(r, 0)));
-    EXPECT_EQ(fit.StandardError(f, "(Intercept)"), fit.location_se(r, 0));
-  }
-  EXPECT_THROW(fit.Coefficient(0, "condition"), InputError);
-  EXPECT_THROW(fit.Coefficient(0, "scale:condition"), InputError);
-  EXPECT_THROW(fit.Coefficient(5, "(Intercept)"), InputError);
-  try {
-    fit.Coefficient(0, "x");
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("loc:(Intercept), scale:(Intercept)"), std::string::npos) << e.what();
-  }
-}
-
-TEST(FitLoopTest, OptionsTheFitCannotHonourAreRefused) {
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  const std::vector<std::pair<std::function<void(FitOptions*)>, std::string>> cases = {
-      {[](FitOptions* o) { o->max_size = inf; }, "max_size: Inf: must be > min_size and <= 1e100"},
-      {[](FitOptions* o) { o->max_size = 1e200; }, "max_size"},
-      {[](FitOptions* o) { o->min_size = 0.0; }, "min_size: 0: must be >= 1e-100"},
-      {[](FitOptions* o) { o->max_iterations = 2000000000; }, "max_iterations: 2e+09: must be in [1, 100000000]"},
-      {[](FitOptions* o) { o->max_iterations = 0; }, "max_iterations"},
-      {[](FitOptions* o) { o->function_tolerance = inf; }, "function_tolerance"},
-      {[](FitOptions* o) { o->gradient_tolerance = std::nan(""); }, "gradient_tolerance"},
-      {[](FitOptions* o) { o->min_mean = 2.0; }, "min_mean"},
-  };
-  for (const auto& [change, message] : cases) {
-    FitOptions options;
-    change(&options);
-    std::string error;
-    EXPECT_FALSE(options.IsValid(&error)) << message;
-    EXPECT_NE(error.find(message), std::string::npos) << error;
-  }
-  std::string error;
-  EXPECT_TRUE(FitOptions().IsValid(&error)) << error;
-}
-
 // The ceres estimator's own verdict is kept per feature beside the status;
 // newton and irls leave it empty.
 TEST(FitLoopTest, CeresTerminationIsKeptPerFeature) {

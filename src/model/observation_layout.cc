@@ -117,6 +117,10 @@ ObservationLayout::ObservationLayout(Index n, Index q, Index q_s, const double* 
     if (direction.allFinite() && (rows * direction - ones).cwiseAbs().maxCoeff() <= 1e-12) {
       scale_constant_direction_ = direction;
     }
+    if (rows.rows() == q_s) {
+      const Eigen::FullPivLU<Eigen::MatrixXd> lu(rows);
+      if (lu.rank() == q_s) scale_group_inverse_ = lu.inverse();
+    }
   }
 
   location_size_factor_sums_.assign(static_cast<std::size_t>(location_rows_.rows()), 0.0);
@@ -155,5 +159,19 @@ ObservationLayout::ObservationLayout(const NbGlmModel& model, const std::vector<
     : ObservationLayout(model.num_observations(), model.location.num_reduced(), model.scale.num_reduced(),
                         model.location.reduced_design.data(), model.scale.reduced_design.data(),
                         CheckedOffset(model, offset)) {}
+
+ObservationLayout ObservationLayout::InScaleGroupCoordinates() const {
+  const Index groups = scale_rows_.rows();
+  RowMajorMatrixXd location(n_, q_);
+  RowMajorMatrixXd scale = RowMajorMatrixXd::Zero(n_, groups);
+  std::vector<double> offset(static_cast<std::size_t>(n_));
+  for (Index i = 0; i < n_; ++i) {
+    const std::size_t k = static_cast<std::size_t>(i);
+    location.row(i) = location_rows_.row(location_group_of_[k]);
+    scale(i, scale_group_of_[k]) = 1.0;
+    offset[k] = offset_at_[static_cast<std::size_t>(position_of_[k])];
+  }
+  return ObservationLayout(n_, q_, groups, location.data(), scale.data(), no_offsets_ ? nullptr : offset.data());
+}
 
 }  // namespace nbglm

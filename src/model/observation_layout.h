@@ -90,6 +90,18 @@ class ObservationLayout {
   // along it adds the same constant to every ζ_i), or empty when the scale
   // design does not span the constant.
   const Eigen::VectorXd& scale_constant_direction() const { return scale_constant_direction_; }
+  // Z̃_G⁻¹ (q_s × H) when the scale groups identify θ_scale one to one: as
+  // many groups as scale parameters and their rows Z̃_G invertible (a factor
+  // scale model, e.g. ~ condition). Then ζ_h = β_h can move group by group,
+  // and each group's size can head to its own Poisson limit
+  // (src/estimator/scale_limit.h). Empty otherwise.
+  const Eigen::MatrixXd& scale_group_inverse() const { return scale_group_inverse_; }
+  // The same observations with the scale design replaced by the indicators
+  // of the scale groups (n × H): its scale parameters are the groups' log
+  // sizes β_h, in this layout's group order, so positions, groups and
+  // summation order are this layout's. With scale_group_inverse(), θ_scale =
+  // Z̃_G⁻¹β maps a fit in these coordinates back to the model's.
+  ObservationLayout InScaleGroupCoordinates() const;
 
   // Products of design entries, for the Hessian's weighted sums over groups
   // (FeatureProblem::Evaluate) as contiguous, vectorisable loops:
@@ -115,6 +127,7 @@ class ObservationLayout {
   std::vector<double> offset_at_, size_factor_at_, min_offset_, location_size_factor_sums_;
   bool no_offsets_ = true;
   Eigen::VectorXd scale_constant_direction_;
+  Eigen::MatrixXd scale_group_inverse_;
   std::vector<double> location_products_, scale_products_, cross_products_;
 };
 
