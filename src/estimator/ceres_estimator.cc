@@ -3,6 +3,7 @@
 // sharing only the objective and the stopping rules.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <ceres/ceres.h>
 
@@ -92,6 +93,48 @@ class PreconditionedScore final : public ceres::CostFunction {
   EstimatorWorkspace* work_;
 };
 
+// Ends the BFGS search once the fit is settled at a bound by the rule newton
+// and irls stop on (SettledAtBound): along a mean heading to 0 or a size to
+// the Poisson limit ℓ keeps creeping up like e^{−t}, and BFGS would follow
+// that tail for hundreds of iterations. Looked at only while some predictor
+// is beyond its bounds (one extra evaluation then).
+class StopWhenSettledAtBound final : public ceres::IterationCallback {
+ public:
+  StopWhenSettledAtBound(FeatureProblem* problem, const PreconditionedNegativeLogLikelihood* function, const double* u,
+                         bool train_location, const FitOptions& options, EstimatorWorkspace* work)
+      : problem_(problem), function_(function), u_(u), train_location_(train_location), options_(options),
+        work_(work), theta_(static_cast<std::size_t>(work->m)) {}
+
+  ceres::CallbackReturnType operator()(const ceres::IterationSummary& summary) override {
+    if (summary.iteration == 0) return ceres::SOLVER_CONTINUE;
+    function_->ToTheta(u_, theta_.data());
+    if (!CheckBounds(*problem_, theta_.data(), options_, 1.0, work_).any()) return ceres::SOLVER_CONTINUE;
+    const double loglik = problem_->Evaluate(theta_.data(), work_->gradient.data(), work_->hessian.data());
+    if (!std::isfinite(loglik) || !work_->gradient.allFinite() || !work_->hessian.allFinite()) {
+      return ceres::SOLVER_CONTINUE;
+    }
+    // cost = −ℓ, and cost_change is the decrease of the cost: the gain in ℓ.
+    if (SettledAtBound(*problem_, theta_.data(), summary.iteration, loglik, summary.cost_change, train_location_,
+                       options_, work_)) {
+      settled_ = true;
+      return ceres::SOLVER_TERMINATE_SUCCESSFULLY;
+    }
+    return ceres::SOLVER_CONTINUE;
+  }
+
+  bool settled() const { return settled_; }
+
+ private:
+  FeatureProblem* problem_;
+  const PreconditionedNegativeLogLikelihood* function_;
+  const double* u_;
+  bool train_location_;
+  const FitOptions& options_;
+  EstimatorWorkspace* work_;
+  std::vector<double> theta_;
+  bool settled_ = false;
+};
+
 }  // namespace
 
 EstimatorOutcome RunCeres(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
@@ -127,11 +170,20 @@ EstimatorOutcome RunCeres(FeatureProblem& problem, double* theta, bool train_loc
   solver_options.logging_type = ceres::SILENT;
   ceres::GradientProblemSolver::Summary summary;
   Eigen::VectorXd u = Eigen::VectorXd::Zero(size);
+  StopWhenSettledAtBound stop(&problem, function, u.data(), train_location, options, work);
+  solver_options.callbacks.push_back(&stop);
+  solver_options.update_state_every_iteration = true;  // u is current in the callback
   ceres::Solve(solver_options, gradient_problem, u.data(), &summary);
   function->ToTheta(u.data(), work->trial.data());
   for (Index j = 0; j < work->m; ++j) theta[j] = work->trial(j);
   outcome.iterations = static_cast<int>(summary.iterations.size());
   outcome.solver_termination = ceres::TerminationTypeToString(summary.termination_type);
+  if (stop.settled()) {
+    // At a bound: no interior maximum for the score equations to refine.
+    outcome.loglik = problem.Evaluate(theta, work->gradient.data(), work->hessian.data());
+    outcome.status = std::isfinite(outcome.loglik) ? FeatureStatus::kAtBound : FeatureStatus::kNumericalFailure;
+    return outcome;
+  }
 
   // Phase 2 (see PreconditionedScore): Levenberg–Marquardt on the score,
   // only from a point BFGS brought near a maximum (concave there).

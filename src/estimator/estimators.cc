@@ -224,6 +224,13 @@ bool AtBoundAndStalled(FeatureProblem& problem, const double* theta, int iterati
   return true;
 }
 
+bool SettledAtBound(FeatureProblem& problem, const double* theta, int iteration, double loglik, double last_change,
+                    bool train_location, const FitOptions& options, EstimatorWorkspace* work) {
+  return AtBoundAndStalled(problem, theta, iteration, loglik, last_change, options, work) ||
+         ScaleAtBoundWithLocationConverged(problem, theta, loglik, train_location, options, work) ||
+         SomeScaleGroupsAtLimit(problem, theta, loglik, train_location, options, work);
+}
+
 // ---------------------------------------------------------------- newton
 
 EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool train_location, const FitOptions& options,
@@ -257,10 +264,8 @@ EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool tra
         outcome.status = FeatureStatus::kConverged;
         return outcome;
       }
-      if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
-          ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work) ||
-          (abandon_heading_out && ScaleHeadingOut(problem, theta_data, options, *work)) ||
-          SomeScaleGroupsAtLimit(problem, theta_data, loglik, train_location, options, work)) {
+      if (SettledAtBound(problem, theta_data, iteration, loglik, last_change, train_location, options, work) ||
+          (abandon_heading_out && ScaleHeadingOut(problem, theta_data, options, *work))) {
         outcome.status = FeatureStatus::kAtBound;
         return outcome;
       }
@@ -432,9 +437,7 @@ EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta_data, bool train
       outcome.status = FeatureStatus::kConverged;
       return outcome;
     }
-    if (AtBoundAndStalled(problem, theta_data, iteration, loglik, last_change, options, work) ||
-        ScaleAtBoundWithLocationConverged(problem, theta_data, loglik, train_location, options, work) ||
-        SomeScaleGroupsAtLimit(problem, theta_data, loglik, train_location, options, work)) {
+    if (SettledAtBound(problem, theta_data, iteration, loglik, last_change, train_location, options, work)) {
       outcome.status = FeatureStatus::kAtBound;
       return outcome;
     }

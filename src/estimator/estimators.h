@@ -95,6 +95,15 @@ struct BoundCheck {
 BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOptions& options, double slack,
                        EstimatorWorkspace* work);
 
+// The estimators' at_bound stopping rule at θ (work->gradient and
+// work->hessian evaluated there; `last_change` the last step's Δℓ, 0 before
+// the first): a location stalled at its bound with the scale settled, the
+// scale held beyond its bounds with the location converged, or some scale
+// groups heading to their own Poisson limit with everything else converged
+// (scale_limit.h). Shared by newton, irls and ceres (docs/model.md "Bounds").
+bool SettledAtBound(FeatureProblem& problem, const double* theta, int iteration, double loglik, double last_change,
+                    bool train_location, const FitOptions& options, EstimatorWorkspace* work);
+
 // irls: Fisher scoring for location alternating with safeguarded Newton for
 // scale (step halving on both). train_location = false keeps θ_loc fixed
 // (the initial value is the exact location MLE).
