@@ -16,6 +16,7 @@ class ArrayCountSource : public BlockCountSource {
 
  protected:
   void ReadEntries(std::int64_t first, std::int64_t count, double* values, std::int64_t* indices) const override;
+  bool RandomAccess() const override { return true; }  // the caller's arrays, in memory
   void ReadDenseBlock(std::int64_t row, std::int64_t rows, std::int64_t column, std::int64_t columns,
                       double* out) const override;
 

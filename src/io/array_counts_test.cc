@@ -3,6 +3,7 @@
 // element named.
 #include "io/array_counts.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -129,6 +130,65 @@ TEST(ArrayCounts, CompressedByObservationAndByFeature) {
   view.offsets = csc_indptr.data();
   view.offset_type = ElementType::kInt64;
   ExpectReadsAsExpected(view);
+}
+
+// A compressed-by-observation array is read by binary search within each
+// observation when its indices are sorted there, by a pass over every entry
+// when not: both give every feature range exactly.
+TEST(ArrayCounts, EveryFeatureRangeOfSortedAndUnsortedCsr) {
+  constexpr int kObservations = 37, kFeatures = 29;
+  std::vector<std::vector<double>> dense(kObservations, std::vector<double>(kFeatures, 0.0));
+  std::vector<double> data;
+  std::vector<std::int64_t> indices, indptr = {0};
+  unsigned state = 7;
+  for (int i = 0; i < kObservations; ++i) {
+    for (int f = 0; f < kFeatures; ++f) {
+      state = state * 1103515245u + 12345u;
+      if ((state >> 16) % 4 != 0) continue;
+      const double value = static_cast<double>((state >> 8) % 5);  // explicit zeros too
+      dense[static_cast<std::size_t>(i)][static_cast<std::size_t>(f)] = value;
+      data.push_back(value);
+      indices.push_back(f);
+    }
+    indptr.push_back(static_cast<std::int64_t>(data.size()));
+  }
+  CountArrayView view;
+  view.num_features = kFeatures;
+  view.num_observations = kObservations;
+  view.layout = CountArrayView::Layout::kCompressedByObservation;
+  view.value_type = ElementType::kFloat64;
+  view.index_type = ElementType::kInt64;
+  view.offset_type = ElementType::kInt64;
+  view.num_entries = static_cast<std::int64_t>(data.size());
+  view.what = "X";
+  std::vector<double> unsorted_data = data;
+  std::vector<std::int64_t> unsorted_indices = indices;
+  for (int i = 0; i < kObservations; ++i) {  // reverse each observation's entries
+    const auto b = static_cast<std::ptrdiff_t>(indptr[static_cast<std::size_t>(i)]);
+    const auto e = static_cast<std::ptrdiff_t>(indptr[static_cast<std::size_t>(i) + 1]);
+    std::reverse(unsorted_data.begin() + b, unsorted_data.begin() + e);
+    std::reverse(unsorted_indices.begin() + b, unsorted_indices.begin() + e);
+  }
+  for (const bool sorted : {true, false}) {
+    SCOPED_TRACE(sorted ? "sorted" : "unsorted");
+    view.values = sorted ? data.data() : unsorted_data.data();
+    view.indices = sorted ? indices.data() : unsorted_indices.data();
+    view.offsets = indptr.data();
+    const CountReader reader(view);
+    for (Index begin = 0; begin < kFeatures; begin += 3) {
+      for (Index end = begin + 1; end <= kFeatures; end += 5) {
+        const CountMatrix range = reader.Read(begin, end);
+        std::vector<double> row(kObservations);
+        for (Index f = begin; f < end; ++f) {
+          range.CopyFeature(f - begin, row.data());
+          for (int i = 0; i < kObservations; ++i) {
+            ASSERT_EQ(row[static_cast<std::size_t>(i)], dense[static_cast<std::size_t>(i)][static_cast<std::size_t>(f)])
+                << "feature " << f << " observation " << i << " of [" << begin << ", " << end << ")";
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(ArrayCounts, RefusesBrokenArraysNamingTheElement) {

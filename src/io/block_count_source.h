@@ -74,6 +74,11 @@ class BlockCountSource {
 
   // Compressed: entries [first, first + count) as doubles and int64 indices.
   virtual void ReadEntries(std::int64_t first, std::int64_t count, double* values, std::int64_t* indices) const = 0;
+  // True when ReadEntries of a few entries costs no more than copying them
+  // (arrays in memory): Read() of a compressed-by-observation store whose
+  // indices are sorted within each observation then finds the range's
+  // entries by binary search per observation instead of streaming all.
+  virtual bool RandomAccess() const { return false; }
   // Dense: rows [row, row + rows) × columns [column, column + columns) of the
   // stored 2-D array, row-major into out.
   virtual void ReadDenseBlock(std::int64_t row, std::int64_t rows, std::int64_t column, std::int64_t columns,
@@ -94,10 +99,14 @@ class BlockCountSource {
   void ForEachEntry(std::int64_t first, std::int64_t last, Visit&& visit) const;
   CountMatrix ReadDense(Index begin, Index end) const;
   CountMatrix ReadByObservation(Index begin, Index end) const;
+  CountMatrix ReadByObservationSearching(Index begin, Index end) const;
   CountMatrix ReadByFeature(Index begin, Index end) const;
 
   std::vector<std::uint32_t> nonzeros_;
   std::vector<double> observation_totals_;
+  // Compressed by observation: feature indices strictly increase within
+  // every observation (set by Open).
+  bool sorted_within_observations_ = false;
 };
 
 }  // namespace nbglm
