@@ -19,7 +19,7 @@ namespace {
 // is our scaled-gradient rule.
 class PreconditionedNegativeLogLikelihood final : public ceres::FirstOrderFunction {
  public:
-  PreconditionedNegativeLogLikelihood(FeatureProblem* problem, const double* theta, Index offset, Index size,
+  PreconditionedNegativeLogLikelihood(FeatureObjective* problem, const double* theta, Index offset, Index size,
                                       const Eigen::MatrixXd& lower, EstimatorWorkspace* work)
       : problem_(problem), theta0_(Eigen::Map<const Eigen::VectorXd>(theta, work->m)), offset_(offset), size_(size),
         lower_(lower), work_(work) {}
@@ -47,7 +47,7 @@ class PreconditionedNegativeLogLikelihood final : public ceres::FirstOrderFuncti
   int NumParameters() const override { return static_cast<int>(size_); }
 
  private:
-  FeatureProblem* problem_;
+  FeatureObjective* problem_;
   Eigen::VectorXd theta0_;
   Index offset_, size_;
   const Eigen::MatrixXd& lower_;
@@ -62,7 +62,7 @@ class PreconditionedNegativeLogLikelihood final : public ceres::FirstOrderFuncti
 // then checks it is a maximum).
 class PreconditionedScore final : public ceres::CostFunction {
  public:
-  PreconditionedScore(FeatureProblem* problem, const double* theta, Index offset, Index size,
+  PreconditionedScore(FeatureObjective* problem, const double* theta, Index offset, Index size,
                       const Eigen::MatrixXd& lower, EstimatorWorkspace* work)
       : problem_(problem), theta_(Eigen::Map<const Eigen::VectorXd>(theta, work->m)), offset_(offset), size_(size),
         lower_(lower), work_(work) {
@@ -86,7 +86,7 @@ class PreconditionedScore final : public ceres::CostFunction {
 
  private:
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  FeatureProblem* problem_;
+  FeatureObjective* problem_;
   Eigen::VectorXd theta_;
   Index offset_, size_;
   const Eigen::MatrixXd& lower_;
@@ -100,7 +100,7 @@ class PreconditionedScore final : public ceres::CostFunction {
 // is beyond its bounds (one extra evaluation then).
 class StopWhenSettledAtBound final : public ceres::IterationCallback {
  public:
-  StopWhenSettledAtBound(FeatureProblem* problem, const PreconditionedNegativeLogLikelihood* function, const double* u,
+  StopWhenSettledAtBound(FeatureObjective* problem, const PreconditionedNegativeLogLikelihood* function, const double* u,
                          bool train_location, const FitOptions& options, EstimatorWorkspace* work)
       : problem_(problem), function_(function), u_(u), train_location_(train_location), options_(options),
         work_(work), theta_(static_cast<std::size_t>(work->m)) {}
@@ -125,7 +125,7 @@ class StopWhenSettledAtBound final : public ceres::IterationCallback {
   bool settled() const { return settled_; }
 
  private:
-  FeatureProblem* problem_;
+  FeatureObjective* problem_;
   const PreconditionedNegativeLogLikelihood* function_;
   const double* u_;
   bool train_location_;
@@ -137,7 +137,7 @@ class StopWhenSettledAtBound final : public ceres::IterationCallback {
 
 }  // namespace
 
-EstimatorOutcome RunCeres(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
+EstimatorOutcome RunCeres(FeatureObjective& problem, double* theta, bool train_location, const FitOptions& options,
                           EstimatorWorkspace* work) {
   const Index offset = train_location ? 0 : work->q;
   const Index size = train_location ? work->m : work->q_s;

@@ -41,7 +41,7 @@ constexpr double kMaxTailPredictorStep = 60.0;
 
 }  // namespace
 
-void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size, Eigen::Ref<Eigen::VectorXd> step,
+void LimitPredictorStep(const FeatureObjective& problem, Index offset, Index size, Eigen::Ref<Eigen::VectorXd> step,
                         double bound) {
   const Index q = problem.num_location();
   const RowMajorMatrixXd& x = problem.layout().location_rows();
@@ -121,7 +121,7 @@ bool HasConverged(double loglik, double last_change, bool train_location, const 
   return true;
 }
 
-BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOptions& options, double slack,
+BoundCheck CheckBounds(FeatureObjective& problem, const double* theta, const FitOptions& options, double slack,
                        EstimatorWorkspace* /*work*/) {
   const PredictorExtremes extremes = problem.Extremes(theta);
   BoundCheck result;
@@ -141,7 +141,7 @@ BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOp
 // O(μ/r). The test is repeated at every iterate, so a scale whose gradient
 // turns inward is released. (With some scale groups inside the bounds their
 // parameters must still converge and nothing is held.)
-bool ScaleHeadingOut(FeatureProblem& problem, const double* theta, const FitOptions& options,
+bool ScaleHeadingOut(FeatureObjective& problem, const double* theta, const FitOptions& options,
                      const EstimatorWorkspace& work) {
   const Index q = work.q;
   const Index q_s = work.q_s;
@@ -196,7 +196,7 @@ bool LocationBlockConverged(double loglik, const FitOptions& options, EstimatorW
 
 // The scale held at its bound (ScaleHeadingOut) and the location converged:
 // the fit stops as at_bound.
-bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* theta, double loglik,
+bool ScaleAtBoundWithLocationConverged(FeatureObjective& problem, const double* theta, double loglik,
                                        bool train_location, const FitOptions& options, EstimatorWorkspace* work) {
   if (!ScaleHeadingOut(problem, theta, options, *work)) return false;
   return !train_location || LocationBlockConverged(loglik, options, work);
@@ -209,7 +209,7 @@ bool ScaleAtBoundWithLocationConverged(FeatureProblem& problem, const double* th
 // (ScaleHeadingOut), some groups heading to their own Poisson limit with the
 // others converged (scale_limit.h), or converged as a block. (Along a nearly flat profile in
 // r, ℓ may stop moving well before r has reached its maximum.)
-bool AtBoundAndStalled(FeatureProblem& problem, const double* theta, int iteration, double loglik, double last_change,
+bool AtBoundAndStalled(FeatureObjective& problem, const double* theta, int iteration, double loglik, double last_change,
                        const FitOptions& options, EstimatorWorkspace* work) {
   if (iteration == 0 || std::abs(last_change) > options.function_tolerance * (1.0 + std::abs(loglik))) return false;
   const BoundCheck bounds = CheckBounds(problem, theta, options, 1.0, work);
@@ -224,7 +224,7 @@ bool AtBoundAndStalled(FeatureProblem& problem, const double* theta, int iterati
   return true;
 }
 
-bool SettledAtBound(FeatureProblem& problem, const double* theta, int iteration, double loglik, double last_change,
+bool SettledAtBound(FeatureObjective& problem, const double* theta, int iteration, double loglik, double last_change,
                     bool train_location, const FitOptions& options, EstimatorWorkspace* work) {
   return AtBoundAndStalled(problem, theta, iteration, loglik, last_change, options, work) ||
          ScaleAtBoundWithLocationConverged(problem, theta, loglik, train_location, options, work) ||
@@ -233,7 +233,7 @@ bool SettledAtBound(FeatureProblem& problem, const double* theta, int iteration,
 
 // ---------------------------------------------------------------- newton
 
-EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta_data, bool train_location, const FitOptions& options,
+EstimatorOutcome RunNewton(FeatureObjective& problem, double* theta_data, bool train_location, const FitOptions& options,
                            EstimatorWorkspace* work, bool scale_held, bool abandon_heading_out) {
   Eigen::Map<Eigen::VectorXd> theta(theta_data, work->m);
   EstimatorOutcome outcome;
@@ -381,7 +381,7 @@ namespace {
 // One safeguarded block update: solve (A + λD) δ = g_block for the block at
 // [offset, offset + size), halve the step until ℓ does not decrease.
 // Returns the accepted change in ℓ, or NaN when no ascent step was found.
-double BlockStep(FeatureProblem& problem, Eigen::Map<Eigen::VectorXd>& theta, double loglik, Index offset, Index size,
+double BlockStep(FeatureObjective& problem, Eigen::Map<Eigen::VectorXd>& theta, double loglik, Index offset, Index size,
                  const FitOptions& options, EstimatorWorkspace* work) {
   auto g = work->block_gradient.head(size);
   if (g.squaredNorm() == 0.0) return 0.0;
@@ -416,7 +416,7 @@ double BlockStep(FeatureProblem& problem, Eigen::Map<Eigen::VectorXd>& theta, do
 
 }  // namespace
 
-EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta_data, bool train_location, const FitOptions& options,
+EstimatorOutcome RunIrls(FeatureObjective& problem, double* theta_data, bool train_location, const FitOptions& options,
                          EstimatorWorkspace* work) {
   Eigen::Map<Eigen::VectorXd> theta(theta_data, work->m);
   const Index q = work->q;

@@ -11,7 +11,7 @@
 
 #include <Eigen/Dense>
 
-#include "estimator/feature_problem.h"
+#include "estimator/feature_objective.h"
 #include "estimator/small_cholesky.h"
 #include "nbglm/fit.h"
 
@@ -68,7 +68,7 @@ inline constexpr double kMaxPredictorStep = 10.0;
 
 // Shrinks `step` (the change of θ's block [offset, offset + size)) so that
 // no η_i or ζ_i moves by more than `bound`.
-void LimitPredictorStep(const FeatureProblem& problem, Index offset, Index size, Eigen::Ref<Eigen::VectorXd> step,
+void LimitPredictorStep(const FeatureObjective& problem, Index offset, Index size, Eigen::Ref<Eigen::VectorXd> step,
                         double bound = kMaxPredictorStep);
 
 // Near the maximum a step's predicted gain gᵀδ falls below the rounding noise
@@ -92,7 +92,7 @@ struct BoundCheck {
   bool scale = false;     // some r_i outside [min_size, max_size]
   bool any() const { return location || scale; }
 };
-BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOptions& options, double slack,
+BoundCheck CheckBounds(FeatureObjective& problem, const double* theta, const FitOptions& options, double slack,
                        EstimatorWorkspace* work);
 
 // The estimators' at_bound stopping rule at θ (work->gradient and
@@ -101,13 +101,13 @@ BoundCheck CheckBounds(FeatureProblem& problem, const double* theta, const FitOp
 // scale held beyond its bounds with the location converged, or some scale
 // groups heading to their own Poisson limit with everything else converged
 // (scale_limit.h). Shared by newton, irls and ceres (docs/model.md "Bounds").
-bool SettledAtBound(FeatureProblem& problem, const double* theta, int iteration, double loglik, double last_change,
+bool SettledAtBound(FeatureObjective& problem, const double* theta, int iteration, double loglik, double last_change,
                     bool train_location, const FitOptions& options, EstimatorWorkspace* work);
 
 // irls: Fisher scoring for location alternating with safeguarded Newton for
 // scale (step halving on both). train_location = false keeps θ_loc fixed
 // (the initial value is the exact location MLE).
-EstimatorOutcome RunIrls(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
+EstimatorOutcome RunIrls(FeatureObjective& problem, double* theta, bool train_location, const FitOptions& options,
                          EstimatorWorkspace* work);
 // Beyond max_size, ℓ(β) ≈ ℓ_∞ − C·e^{−β} along a group's log size β: what the
 // Poisson limit can still gain (or lose) is about |∂ℓ/∂β|. A gradient below
@@ -133,10 +133,10 @@ inline constexpr double kPoissonLimitLogSize = 500.0;
 // abandon_heading_out: stop with at_bound as soon as the scale is held beyond
 // its bounds heading out (ScaleHeadingOut), without converging the location:
 // for a restart that is of use only if it finds an interior maximum (fit.cc).
-EstimatorOutcome RunNewton(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
+EstimatorOutcome RunNewton(FeatureObjective& problem, double* theta, bool train_location, const FitOptions& options,
                            EstimatorWorkspace* work, bool scale_held = false, bool abandon_heading_out = false);
 // ceres: Ceres Solver's BFGS line search on −ℓ with the analytic gradient.
-EstimatorOutcome RunCeres(FeatureProblem& problem, double* theta, bool train_location, const FitOptions& options,
+EstimatorOutcome RunCeres(FeatureObjective& problem, double* theta, bool train_location, const FitOptions& options,
                           EstimatorWorkspace* work);
 
 }  // namespace nbglm

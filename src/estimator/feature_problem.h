@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "estimator/cell_kernels.h"
+#include "estimator/feature_objective.h"
 #include "model/observation_layout.h"
 #include "nbglm/negative_binomial.h"
 #include "noise/nb_kernels.h"
@@ -45,14 +46,8 @@
 
 namespace nbglm {
 
-// Extremes of the linear predictors over the observations at some θ.
-struct PredictorExtremes {
-  double min_eta = 0.0;   // min_i η_i (offset included)
-  double min_zeta = 0.0;  // min_i ζ_i
-  double max_zeta = 0.0;  // max_i ζ_i
-};
-
-class FeatureProblem {
+// The negative binomial's FeatureObjective (feature_objective.h).
+class FeatureProblem final : public FeatureObjective {
  public:
   // Integer counts up to this are "small": their count terms are exact
   // finite sums (see feature_problem.cc) and they share the SIMD kernel of
@@ -69,38 +64,34 @@ class FeatureProblem {
 
   // Points the problem at one feature: n counts y ≥ 0 in the original
   // observation order (copied). Throws InputError on null y when n > 0.
-  void SetFeature(const double* y);
+  void SetFeature(const double* y) override;
 
-  Index num_observations() const { return layout_.num_observations(); }
-  Index num_location() const { return layout_.num_location(); }
-  Index num_scale() const { return layout_.num_scale(); }
-  Index num_parameters() const { return num_location() + num_scale(); }
-  const ObservationLayout& layout() const { return layout_; }
+  const ObservationLayout& layout() const override { return layout_; }
 
   // ℓ(θ); theta has num_parameters() entries (θ_loc then θ_scale).
-  double LogLikelihood(const double* theta);
+  double LogLikelihood(const double* theta) override;
 
   // ℓ(θ), gradient (num_parameters()) and observed Hessian of ℓ
   // (num_parameters()², row-major), both nullable.
-  double Evaluate(const double* theta, double* gradient, double* hessian);
+  double Evaluate(const double* theta, double* gradient, double* hessian) override;
 
   // For IRLS / Fisher scoring of the location block at θ (scale held at
   // θ_scale): score = ∇_loc ℓ (q) and information = X̃ᵀ diag(E[−∂²ℓ/∂η²]) X̃
   // (q × q, positive semi-definite), both nullable.
-  double EvaluateLocationFisher(const double* theta, double* score, double* information);
+  double EvaluateLocationFisher(const double* theta, double* score, double* information) override;
 
   // For the scale step of the alternating estimator, location held at θ_loc:
   // gradient = ∇_scale ℓ (q_s) and observed Hessian H_scale,scale
   // (q_s × q_s), both nullable.
-  double EvaluateScale(const double* theta, double* gradient, double* hessian);
+  double EvaluateScale(const double* theta, double* gradient, double* hessian) override;
 
   // ∂ℓ/∂β_h at θ for every scale group h (num_scale_groups() values): how ℓ
   // changes when one group's log size moves alone (src/estimator/scale_limit.h).
-  double ScaleGroupGradient(const double* theta, double* group_gradient);
+  double ScaleGroupGradient(const double* theta, double* group_gradient) override;
 
   // min η_i, min ζ_i, max ζ_i at θ, in O(groups) (no pass over observations).
   // Zero observations give (+inf, +inf, −inf).
-  PredictorExtremes Extremes(const double* theta) const;
+  PredictorExtremes Extremes(const double* theta) const override;
 
   // An upper bound of the Poisson log-likelihood Σ[y·log μ − μ − log y!]
   // over every location (the r → ∞ limit of ℓ), by Lagrange duality: for any

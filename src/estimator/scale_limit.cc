@@ -49,7 +49,7 @@ bool FreeDirectionsConverged(double loglik, const double* last_change, const Fit
 
 }  // namespace
 
-Index MarkGroupsHeadingToLimit(FeatureProblem& problem, const double* theta, const FitOptions& options,
+Index MarkGroupsHeadingToLimit(FeatureObjective& problem, const double* theta, const FitOptions& options,
                                EstimatorWorkspace* work) {
   std::fill(work->group_at_limit.begin(), work->group_at_limit.end(), 0);
   work->groups_at_limit = 0;
@@ -71,7 +71,7 @@ Index MarkGroupsHeadingToLimit(FeatureProblem& problem, const double* theta, con
   return work->groups_at_limit;
 }
 
-Index BuildFreeDirections(const FeatureProblem& problem, bool train_location, EstimatorWorkspace* work) {
+Index BuildFreeDirections(const FeatureObjective& problem, bool train_location, EstimatorWorkspace* work) {
   const Eigen::MatrixXd& inverse = problem.layout().scale_group_inverse();
   const Index q = work->q;
   Index k = 0;
@@ -87,7 +87,7 @@ Index BuildFreeDirections(const FeatureProblem& problem, bool train_location, Es
   return k;
 }
 
-bool SomeScaleGroupsAtLimit(FeatureProblem& problem, const double* theta, double loglik, bool train_location,
+bool SomeScaleGroupsAtLimit(FeatureObjective& problem, const double* theta, double loglik, bool train_location,
                             const FitOptions& options, EstimatorWorkspace* work) {
   if (problem.layout().num_scale_groups() < 2) return false;  // no group can head out alone
   const Index marked = MarkGroupsHeadingToLimit(problem, theta, options, work);
@@ -97,7 +97,7 @@ bool SomeScaleGroupsAtLimit(FeatureProblem& problem, const double* theta, double
   return FreeDirectionsConverged(loglik, nullptr, options, work);
 }
 
-bool OtherScaleGroupsConverged(FeatureProblem& problem, const double* theta, double loglik, const FitOptions& options,
+bool OtherScaleGroupsConverged(FeatureObjective& problem, const double* theta, double loglik, const FitOptions& options,
                                EstimatorWorkspace* work) {
   if (problem.layout().num_scale_groups() < 2) return false;
   const Index marked = MarkGroupsHeadingToLimit(problem, theta, options, work);
@@ -107,7 +107,7 @@ bool OtherScaleGroupsConverged(FeatureProblem& problem, const double* theta, dou
   return FreeDirectionsConverged(loglik, nullptr, options, work);
 }
 
-EstimatorOutcome MaximizeWithGroupsAtLimit(FeatureProblem& problem, double* theta_data, bool train_location,
+EstimatorOutcome MaximizeWithGroupsAtLimit(FeatureObjective& problem, double* theta_data, bool train_location,
                                            const FitOptions& options, EstimatorWorkspace* work) {
   const Index q_s = work->q_s;
   const Index m = work->m;

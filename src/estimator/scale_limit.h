@@ -28,7 +28,7 @@
 #include <Eigen/Dense>
 
 #include "estimator/estimators.h"
-#include "estimator/feature_problem.h"
+#include "estimator/feature_objective.h"
 #include "nbglm/fit.h"
 #include "nbglm/types.h"
 
@@ -38,13 +38,13 @@ namespace nbglm {
 // limit at θ: β_h > log max_size with ∂ℓ/∂β_h > −FlatScaleGradient; sets and returns
 // work->groups_at_limit. 0 (nothing marked) unless the layout's scale groups
 // identify θ_scale.
-Index MarkGroupsHeadingToLimit(FeatureProblem& problem, const double* theta, const FitOptions& options,
+Index MarkGroupsHeadingToLimit(FeatureObjective& problem, const double* theta, const FitOptions& options,
                                EstimatorWorkspace* work);
 
 // The free directions with the marked groups held (work->free_basis, m ×
 // k): the location's unit vectors when `train_location`, then Z̃_G⁻¹e_h for
 // every unmarked scale group h. Sets and returns work->free_directions = k.
-Index BuildFreeDirections(const FeatureProblem& problem, bool train_location, EstimatorWorkspace* work);
+Index BuildFreeDirections(const FeatureObjective& problem, bool train_location, EstimatorWorkspace* work);
 
 // For the estimators' stopping rules, with work->gradient and work->hessian
 // evaluated at θ: some but not all scale groups head to the limit, and along
@@ -52,13 +52,13 @@ Index BuildFreeDirections(const FeatureProblem& problem, bool train_location, Es
 // function_tolerance·(1 + |ℓ|) and every scaled gradient within
 // gradient_tolerance (the tests of HasConverged, in the coordinates of N).
 // Then the fit stops as at_bound and fit.cc moves those groups to the limit.
-bool SomeScaleGroupsAtLimit(FeatureProblem& problem, const double* theta, double loglik, bool train_location,
+bool SomeScaleGroupsAtLimit(FeatureObjective& problem, const double* theta, double loglik, bool train_location,
                             const FitOptions& options, EstimatorWorkspace* work);
 
 // The same with the location left out: some but not all scale groups head
 // to the limit and the other groups' log sizes pass the stopping rules (for
 // a location stalled at its own bound, estimators.cc AtBoundAndStalled).
-bool OtherScaleGroupsConverged(FeatureProblem& problem, const double* theta, double loglik, const FitOptions& options,
+bool OtherScaleGroupsConverged(FeatureObjective& problem, const double* theta, double loglik, const FitOptions& options,
                                EstimatorWorkspace* work);
 
 // Moves the marked groups (MarkGroupsHeadingToLimit, at least one, not all)
@@ -67,7 +67,7 @@ bool OtherScaleGroupsConverged(FeatureProblem& problem, const double* theta, dou
 // RunNewton). Status at_bound when the free directions converge (or their
 // location stalls at its own bound), max_iterations or numerical_failure
 // otherwise. The marks are kept for the report (ReportGroupsAtLimit).
-EstimatorOutcome MaximizeWithGroupsAtLimit(FeatureProblem& problem, double* theta, bool train_location,
+EstimatorOutcome MaximizeWithGroupsAtLimit(FeatureObjective& problem, double* theta, bool train_location,
                                            const FitOptions& options, EstimatorWorkspace* work);
 
 // A reported scale coefficient a = b·θ_scale (b a row of the constraint
