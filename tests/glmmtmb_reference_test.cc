@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <fstream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -59,9 +60,15 @@ struct Problem {
 
 // The stored inputs of one problem; "<name>_loc_constraints.tsv", when
 // given, is a constraint table (docs/formats.md) on the location.
+// Without "<name>_scale_design.tsv" (the Poisson problem) the scale model is
+// intercept-only.
 Problem LoadProblem(const std::string& name, bool constrained) {
-  Problem problem{ReadCounts(kDir + name + "_counts.tsv"), ReadDesign(kDir + name + "_loc_design.tsv"),
-                  ReadDesign(kDir + name + "_scale_design.tsv"), NbGlmModel(), Vector()};
+  Design location = ReadDesign(kDir + name + "_loc_design.tsv");
+  const std::string scale_path = kDir + name + "_scale_design.tsv";
+  Design scale = std::ifstream(scale_path).good() ? ReadDesign(scale_path)
+                                                  : InterceptDesign(location.observation_names);
+  Problem problem{ReadCounts(kDir + name + "_counts.tsv"), std::move(location), std::move(scale), NbGlmModel(),
+                  Vector()};
   ConstraintSet constraints(problem.location.parameter_names);
   if (constrained) {
     const std::string path = kDir + name + "_loc_constraints.tsv";
@@ -97,7 +104,9 @@ std::vector<Reference> ReadReference(const std::string& name, const Problem& pro
     Reference reference;
     reference.feature = row[0];
     for (const std::string& p : problem.location.parameter_names) reference.location.push_back(field(row, "loc:" + p));
-    for (const std::string& p : problem.scale.parameter_names) reference.scale.push_back(field(row, "scale:" + p));
+    for (const std::string& p : problem.scale.parameter_names) {
+      if (column.count("scale:" + p) > 0) reference.scale.push_back(field(row, "scale:" + p));  // none: Poisson
+    }
     reference.loglik = field(row, "loglik");
     reference.glmmtmb_loglik = field(row, "glmmtmb_loglik");
     reference.converged = field(row, "converged") == 1.0;
@@ -134,10 +143,11 @@ struct Summary {
 // move the rest by O(1/r)). No feature may end at max_iterations, and newton
 // and irls stop within 20 iterations.
 Summary CompareWithGlmmTmb(const std::string& name, bool constrained, Algorithm algorithm, bool compare_coefficients,
-                           bool every_feature, bool compare_at_bound = false) {
+                           bool every_feature, bool compare_at_bound = false, Noise noise = Noise::kNegativeBinomial) {
   const Problem problem = LoadProblem(name, constrained);
   const std::vector<Reference> references = ReadReference(name, problem);
   FitOptions options;
+  options.noise = noise;
   options.algorithm = algorithm;
   options.num_threads = 2;
   const FitResult fit = Fit(problem.counts, problem.model, problem.size_factors, options);
@@ -247,6 +257,15 @@ TEST_P(GlmmTmbReferenceTest, SingleCellWithOneConditionAtThePoissonLimit) {
   EXPECT_EQ(summary.loglik_checked, 40);
   EXPECT_GE(summary.coefficients_compared, 25);
   EXPECT_GE(summary.at_bound_compared, 10);
+}
+
+// The Poisson GLM (glmmTMB family = poisson): ~ condition + batch with size
+// factors; our fit reports the scale at the limit (log r = +Inf).
+TEST_P(GlmmTmbReferenceTest, PoissonConditionAndBatch) {
+  const Summary summary = CompareWithGlmmTmb("poisson", false, GetParam(), true, false, false, Noise::kPoisson);
+  EXPECT_EQ(summary.loglik_checked, 30);
+  EXPECT_EQ(summary.glmmtmb_interior_but_not_converged, 0);
+  EXPECT_EQ(summary.coefficients_compared, 30);
 }
 
 INSTANTIATE_TEST_SUITE_P(Estimators, GlmmTmbReferenceTest,

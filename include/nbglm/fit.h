@@ -35,7 +35,20 @@ const char* ToString(Algorithm algorithm);
 // "irls" | "newton" | "ceres"; throws InputError otherwise.
 Algorithm ParseAlgorithm(const std::string& name);
 
+// The counts' noise model (docs/model.md §1 and "Poisson"): the negative
+// binomial with its scale model (log r = Zb), or the Poisson — no
+// overdispersion, the NB's r → ∞ limit, fitted by its own exact objective.
+enum class Noise { kNegativeBinomial, kPoisson };
+const char* ToString(Noise noise);
+// "nb" | "poisson"; throws InputError otherwise.
+Noise ParseNoise(const std::string& name);
+
 struct FitOptions {
+  // nb (default) or poisson. A Poisson fit needs an intercept-only scale
+  // model (~ 1: no overdispersion to model) and reports it at the limit:
+  // scale (Intercept) = +Inf (log r = ∞), standard error NaN.
+  Noise noise = Noise::kNegativeBinomial;
+
   // newton (default): joint Newton, exact Hessian, Levenberg damping — one
   // evaluation of the objective per iteration and quadratic convergence, the
   // fastest; irls: Fisher scoring for location alternating with safeguarded

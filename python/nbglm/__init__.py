@@ -95,8 +95,8 @@ class FitResult:
 def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=None, scale_constraints=None,
         loc_nested=None, scale_nested=None, loc_design=None, scale_design=None, size_factors=None,
         algorithm="newton", scale_estimate="mle", threads=None, layer=None, memory_budget=None,
-        max_iterations=200, function_tolerance=1e-12, gradient_tolerance=1e-8, progress=False):
-    """Fits one negative-binomial GLM per feature, as ``nbglm fit`` does.
+        max_iterations=200, function_tolerance=1e-12, gradient_tolerance=1e-8, progress=False, noise="nb"):
+    """Fits one negative-binomial (or Poisson) GLM per feature, as ``nbglm fit`` does.
 
     counts: observations x features — an AnnData (X, or ``layer``), numpy
         array, scipy.sparse CSR/CSC matrix (read in place, never densified) or
@@ -113,6 +113,8 @@ def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=No
     size_factors: None, "ratio", "poscounts", "total", a numeric column of
         the sheet, a TSV path, or one value per observation (array-like).
     algorithm: "newton", "irls" or "ceres"; scale_estimate: "mle" or "cox-reid".
+    noise: "nb" (negative binomial) or "poisson" (no overdispersion: no scale
+        model; the scale is reported at the limit, +inf).
     threads: threads over features (None: all cores); results do not depend on it.
     memory_budget: MiB for the counts, of which half is copied out of the input
         (feature-major) at a time; default: the size of the input's arrays
@@ -131,7 +133,7 @@ def fit(counts, samples=None, loc=None, scale=None, ref=None, loc_constraints=No
         memory_budget = max(64, -(-input_bytes // 2**20))
     if size_factors is not None and not isinstance(size_factors, str):
         size_factors = np.ascontiguousarray(np.asarray(size_factors, dtype=np.float64))
-    options = {"size_factors": size_factors, "algorithm": algorithm, "scale_estimate": scale_estimate,
+    options = {"size_factors": size_factors, "algorithm": algorithm, "scale_estimate": scale_estimate, "noise": noise,
                "threads": 0 if threads is None else int(threads), "memory_budget": int(memory_budget),
                "max_iterations": int(max_iterations), "function_tolerance": float(function_tolerance),
                "gradient_tolerance": float(gradient_tolerance)}

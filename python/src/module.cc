@@ -250,6 +250,7 @@ struct FitHandle {
   cli::ModelOptions options;  // to build a reduced model for a likelihood-ratio test
   bool cox_reid = false;
   Algorithm algorithm = Algorithm::kNewton;
+  Noise noise = Noise::kNegativeBinomial;
 };
 
 py::dict FitArrays(const FitHandle& h) {
@@ -319,6 +320,7 @@ std::shared_ptr<FitHandle> RunFit(const py::dict& counts, const py::object& shee
     std::copy(given.data(), given.data() + given.size(), request.given_size_factors.begin());
   }
   request.fit.algorithm = ParseAlgorithm(Get<std::string>(options, "algorithm", "newton"));
+  request.fit.noise = ParseNoise(Get<std::string>(options, "noise", "nb"));
   request.fit.num_threads = Get<int>(options, "threads", 0);
   if (request.fit.num_threads < 0) {
     throw InputError("threads", std::to_string(request.fit.num_threads), "must be >= 1 (None for all cores)");
@@ -348,6 +350,7 @@ std::shared_ptr<FitHandle> RunFit(const py::dict& counts, const py::object& shee
     handle->options = request.model;
     handle->cox_reid = request.cox_reid;
     handle->algorithm = request.fit.algorithm;
+    handle->noise = request.fit.noise;
     handle->size_factors = run.size_factors;
     handle->report = FormatFitReport(handle->result.num_features(), handle->result.algorithm,
                                      handle->result.num_threads, handle->result.wall_seconds,
@@ -394,7 +397,8 @@ py::dict RunLikelihoodRatio(const FitHandle& handle, const py::dict& counts, con
           const CountReader reader(view);
           return reader.Read(0, reader.num_features());
         },
-        view.what, [&handle](const NbGlmModel&) { return handle.size_factors; }, handle.algorithm, threads);
+        view.what, [&handle](const NbGlmModel&) { return handle.size_factors; }, handle.algorithm, threads,
+        handle.noise);
   }
   return TestArrays(result);
 }

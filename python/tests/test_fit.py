@@ -87,6 +87,26 @@ def test_likelihood_ratio_tests_equal_the_command_line(kang, kang_cli_fit, tmp_p
         nbglm.test(cox_reid, reduced_loc="~ cluster_id")
 
 
+def test_poisson_fit_and_its_likelihood_ratio_test_equal_the_command_line(kang, tmp_path):
+    directory = DATA / "kang_muscat"
+    status, err = run_cli("fit", "--quiet", "--counts", directory, "--samples", directory / "cells.tsv", "--loc",
+                          "~ cluster_id + group_id", "--size-factors", "total", "--noise", "poisson", "--out",
+                          tmp_path / "fit")
+    assert status == 0, err
+    fit = nbglm.fit(kang, loc="~ cluster_id + group_id", size_factors="total", noise="poisson")
+    for attribute, file in FILES.items():
+        pd.testing.assert_frame_equal(getattr(fit, attribute), read_table(tmp_path / "fit" / file), check_exact=True,
+                                      check_names=False)
+    assert np.isinf(fit.scale_coef.to_numpy()[fit.stats["status"].to_numpy() != "all_zero"]).all()
+    status, err = run_cli("test", "--quiet", "--fit", tmp_path / "fit", "--reduced-loc", "~ cluster_id", "--out",
+                          tmp_path / "lrt.tsv")
+    assert status == 0, err
+    pd.testing.assert_frame_equal(nbglm.test(fit, reduced_loc="~ cluster_id"), read_table(tmp_path / "lrt.tsv"),
+                                  check_exact=True, check_names=False)
+    with pytest.raises(ValueError, match="has no overdispersion to model"):
+        nbglm.fit(kang, loc="~ group_id", scale="~ group_id", noise="poisson")
+
+
 def test_mistakes_raise_the_command_lines_message(kang, kang_cli_fit, tmp_path):
     fit = nbglm.fit(kang, loc="~ cluster_id + group_id", size_factors="total")
     status, err = run_cli("test", "--quiet", "--fit", kang_cli_fit, "--coef", "nope", "--out", tmp_path / "t.tsv")

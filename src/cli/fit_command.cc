@@ -69,6 +69,7 @@ Action AddFitCommand(CLI::App& app) {
     ModelOptions model;
     std::string counts, layer, size_factors, algorithm = ToString(FitOptions().algorithm), out, features;
     std::string scale_estimate = "mle";
+    std::string noise = "nb";
     int threads = 0;
     FitOptions defaults;
     double function_tolerance = defaults.function_tolerance;
@@ -83,6 +84,8 @@ Action AddFitCommand(CLI::App& app) {
   options->model.Register(*command);
   command->add_option("--size-factors", options->size_factors,
                       "TSV (observation, size_factor), a numeric column of --samples, or ratio|poscounts|total");
+  command->add_option("--noise", options->noise,
+                      "nb (default: negative binomial with its scale model) | poisson (no overdispersion; no scale model)");
   command->add_option("--algorithm", options->algorithm, "newton (default) | irls | ceres");
   command->add_option("--scale-estimate", options->scale_estimate,
                       "mle (default: maximum likelihood) | cox-reid (adjusted profile likelihood; intercept-only scale)");
@@ -105,6 +108,16 @@ Action AddFitCommand(CLI::App& app) {
       throw InputError("--scale-estimate", options->scale_estimate, "must be mle or cox-reid");
     }
     const bool cox_reid = options->scale_estimate == "cox-reid";
+    fit_options.noise = ParseNoise(options->noise);
+    if (fit_options.noise == Noise::kPoisson) {
+      if (options->model.has_scale_design()) {
+        throw InputError("--noise", "poisson",
+                         "has no overdispersion to model: give no --scale / --scale-design (the NB has them)");
+      }
+      if (cox_reid) {
+        throw InputError("--scale-estimate", "cox-reid", "estimates the NB's size; --noise poisson has none");
+      }
+    }
     if (threads->count() > 0 && options->threads < 1) {
       throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (omit it for all cores)");
     }
@@ -166,6 +179,7 @@ Action AddFitCommand(CLI::App& app) {
                              size_factors.size() > 0 ? AbsolutePath(options->out + "/size_factors.tsv") : "");
     info.inputs.emplace_back(kInputAlgorithm, ToString(fit_options.algorithm));
     info.inputs.emplace_back(kInputScaleEstimate, options->scale_estimate);
+    info.inputs.emplace_back(kInputNoise, ToString(fit_options.noise));
     info.inputs.emplace_back(kInputFeatures, options->features);
     info.inputs.emplace_back(kInputLayer, options->layer);
     if (size_factors.size() > 0) {

@@ -123,5 +123,39 @@ TEST_F(CliFitTest, ChunkedFitOfAHundredThousandFeaturesEqualsTheWholeFit) {
   EXPECT_NE(ReadWholeFile(Path("whole/summary.json")).find("\"chunks\": \"1\""), std::string::npos);
 }
 
+// --noise poisson: the Poisson GLM, its scale reported at the limit (log r =
+// Inf, standard error NaN), recorded for `nbglm test` whose likelihood-ratio
+// refit is then Poisson too; refused with a scale model or Cox-Reid.
+TEST_F(CliFitTest, PoissonNoiseFitsAndTests) {
+  WriteText(Path("samples.tsv"), "sample\tb\no1\tx\no2\tx\no3\ty\no4\ty\n");
+  const std::string common = "fit --quiet --counts " + Path("counts.tsv") + " --samples " + Path("samples.tsv") +
+                             " --loc '~ b' --noise poisson --out ";
+  CliResult r = RunCli(common + Path("poisson"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const std::string scale = ReadWholeFile(Path("poisson/scale_coef.tsv"));
+  EXPECT_EQ(scale, "feature\t(Intercept)\ng1\tInf\ng2\tNaN\ng3\tInf\n");
+  EXPECT_NE(ReadWholeFile(Path("poisson/summary.json")).find("\"noise\": \"poisson\""), std::string::npos);
+  // g1: 5, 7 | 30, 41 — the Poisson MLE of the effect is log(71/12) exactly.
+  const std::string loc = ReadWholeFile(Path("poisson/loc_coef.tsv"));
+  const std::size_t g1 = loc.find("g1\t");
+  ASSERT_NE(g1, std::string::npos);
+  const double effect = std::stod(loc.substr(loc.find('\t', g1 + 3) + 1));
+  EXPECT_NEAR(effect, std::log(71.0 / 12.0), 1e-9);
+  r = RunCli("test --fit " + Path("poisson") + " --reduced-loc '~ 1' --out " + Path("lrt.tsv"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+
+  r = RunCli(common + Path("bad") + " --scale '~ b'");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("--noise: poisson: has no overdispersion to model"), std::string::npos) << r.err;
+  r = RunCli(common + Path("bad") + " --scale-estimate cox-reid");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("--scale-estimate: cox-reid"), std::string::npos) << r.err;
+  r = RunCli("fit --quiet --counts " + Path("counts.tsv") + " --loc-design " + Path("design.tsv") +
+             " --noise zinb --out " + Path("bad"));
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("--noise: zinb: must be nb or poisson"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(Path("bad")));
+}
+
 }  // namespace
 }  // namespace nbglm::testing

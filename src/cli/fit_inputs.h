@@ -36,6 +36,7 @@ inline constexpr const char* kInputReferenceLevels = "ref";       // --ref FACTO
 inline constexpr const char* kInputSizeFactors = "size_factors";
 inline constexpr const char* kInputAlgorithm = "algorithm";
 inline constexpr const char* kInputScaleEstimate = "scale_estimate";  // "mle" (or absent) | "cox-reid"
+inline constexpr const char* kInputNoise = "noise";                    // "nb" (or absent) | "poisson"
 inline constexpr const char* kInputFeatures = "features";  // --features BEGIN:END, or ""
 inline constexpr const char* kInputLayer = "layer";        // --layer NAME (AnnData), or ""
 

@@ -83,7 +83,7 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
                    ? Vector()
                    : ReadSizeFactors(fit_dir + "/size_factors.tsv", aligned.location.design.observation_names);
       },
-      algorithm, threads);
+      algorithm, threads, info.Input(kInputNoise).empty() ? Noise::kNegativeBinomial : ParseNoise(info.Input(kInputNoise)));
 }
 
 }  // namespace

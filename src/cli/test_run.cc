@@ -170,7 +170,7 @@ TestResult RefitLikelihoodRatio(const FitResult& full, const NbGlmModel& full_pa
                                 const ModelOptions& full_options, const ModelOptions& reduced_options,
                                 const std::function<CountMatrix()>& open_counts, const std::string& counts_what,
                                 const std::function<Vector(const NbGlmModel&)>& size_factors_for, Algorithm algorithm,
-                                int threads) {
+                                int threads, Noise noise) {
   NbGlmModel reduced_model = reduced_options.Build(/*require_identifiable=*/true);
   const Index df = full_parameters.location.num_reduced() + full_parameters.scale.num_reduced() -
                    reduced_model.location.num_reduced() - reduced_model.scale.num_reduced();
@@ -202,6 +202,7 @@ TestResult RefitLikelihoodRatio(const FitResult& full, const NbGlmModel& full_pa
   const Vector size_factors = size_factors_for(full_model);
 
   FitOptions options;
+  options.noise = noise;
   options.algorithm = algorithm;
   options.num_threads = threads;
   options.feature_begin = begin;

@@ -53,7 +53,7 @@ ModelOptions ReducedModelOptionsFrom(const ModelOptions& full, const ReducedMode
 
 // The likelihood-ratio test of `full` (fitted with `full_parameters`)
 // against the reduced model of `reduced_options`, refitted on the same
-// counts, size factors and algorithm, features [full.feature_begin, +n).
+// counts, size factors, algorithm and noise model, features [full.feature_begin, +n).
 // `full_model` is the full model as built from `full_options`, aligned here
 // with the counts `open_counts` returns (named `counts_what` in messages);
 // `size_factors_for(aligned full model)` gives the factors the fit used.
@@ -63,7 +63,7 @@ TestResult RefitLikelihoodRatio(const FitResult& full, const NbGlmModel& full_pa
                                 const ModelOptions& full_options, const ModelOptions& reduced_options,
                                 const std::function<CountMatrix()>& open_counts, const std::string& counts_what,
                                 const std::function<Vector(const NbGlmModel&)>& size_factors_for, Algorithm algorithm,
-                                int threads);
+                                int threads, Noise noise = Noise::kNegativeBinomial);
 
 }  // namespace nbglm::cli
 

@@ -182,6 +182,10 @@ void FitCoxReidFeature(const CountMatrix& counts, const NbGlmModel& model, const
 FitResult FitCoxReid(const CountMatrix& counts, const NbGlmModel& model, const Vector& size_factors,
                      const FitOptions& options) {
   const std::vector<double> offset = CheckFitInputs(counts.num_observations(), model, size_factors, options);
+  if (options.noise != Noise::kNegativeBinomial) {
+    throw InputError("cox-reid", "noise " + std::string(ToString(options.noise)),
+                     "the Cox-Reid estimate is of the NB's size; a Poisson fit has none to estimate");
+  }
   if (!de::IsInterceptOnly(model.scale)) {
     throw InputError("cox-reid", "a scale model with " + std::to_string(model.scale.num_parameters()) + " parameters",
                      "the Cox-Reid estimate is of one size per feature: needs an intercept-only scale model");

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include "estimator/estimators.h"
 #include "estimator/feature_problem.h"
 #include "estimator/fit_setup.h"
+#include "estimator/poisson_feature_problem.h"
 #include "estimator/scale_limit.h"
 #include "init/initializer.h"
 #include "nbglm/error.h"
@@ -42,21 +44,27 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kNullEigenvalue = 1e-8;
 constexpr double kNullLoading = 1e-6;
 
+// Per thread: the noise model's objective over the fitted layout (sizes are
+// the fitted parameters': the Poisson fits no scale parameter) and scratch.
 struct ThreadState {
-  ThreadState(const NbGlmModel& model, const ObservationLayout& layout, const Initializer& initializer)
-      : problem(layout),
+  ThreadState(const NbGlmModel& model, const ObservationLayout& layout, const Initializer& initializer, Noise noise)
+      : nb(noise == Noise::kNegativeBinomial ? std::make_unique<FeatureProblem>(layout) : nullptr),
+        poisson(noise == Noise::kPoisson ? std::make_unique<PoissonFeatureProblem>(layout) : nullptr),
+        problem(nb ? static_cast<FeatureObjective&>(*nb) : *poisson),
         init(initializer.MakeWorkspace()),
-        work(model.location.num_reduced(), model.scale.num_reduced()),
+        work(layout.num_location(), layout.num_scale()),
         y(static_cast<std::size_t>(model.num_observations())),
-        theta(static_cast<std::size_t>(model.location.num_reduced() + model.scale.num_reduced())),
+        theta(static_cast<std::size_t>(work.m)),
         restart(theta.size()),
         covariance(work.m, work.m),
         eigen(work.m),
         null_vectors(work.m, work.m),
         mapped(work.m, work.m),
         basis_row(work.q_s),
-        scale_theta(static_cast<std::size_t>(work.q_s)) {}
-  FeatureProblem problem;
+        scale_theta(static_cast<std::size_t>(model.scale.num_reduced())) {}
+  std::unique_ptr<FeatureProblem> nb;  // the NB's objective (its Poisson-limit bound, fit.cc)
+  std::unique_ptr<PoissonFeatureProblem> poisson;
+  FeatureObjective& problem;
   InitWorkspace init;
   EstimatorWorkspace work;
   std::vector<double> y;
@@ -81,8 +89,9 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
                    const FitOptions& options, ThreadState* state, FitResult* result) {
   const std::size_t r = static_cast<std::size_t>(row);
   const Index q = model.location.num_reduced();
-  const Index q_s = model.scale.num_reduced();
+  const Index q_s = state->problem.num_scale();  // fitted: 0 for the Poisson
   const Index m = q + q_s;
+  const bool poisson = options.noise == Noise::kPoisson;
   counts.CopyFeature(feature, state->y.data());
   auto fill_nan = [&]() {
     xt::view(result->location_coef, r, xt::all()) = kNaN;
@@ -131,7 +140,7 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
     bool limit_is_maximum = false;
     const double log_max = std::log(options.max_size);
     const bool scale_at_bound = state->problem.Extremes(theta).min_zeta > log_max;
-    if (scale_at_bound || outcome.loglik < state->problem.PoissonLogLikelihoodBound(theta)) {
+    if (scale_at_bound || outcome.loglik < state->nb->PoissonLogLikelihoodBound(theta)) {
       std::copy(theta, theta + m, other);
       initializer.ScaleAtLogSize(kPoissonLimitLogSize, other + q);
       const EstimatorOutcome limit =
@@ -206,7 +215,7 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   result->iterations[r] = outcome.iterations;
   result->loglik[r] = outcome.loglik;
   result->location_trained[r] = train_location ? 1 : 0;
-  result->scale_trained[r] = 1;
+  result->scale_trained[r] = poisson ? 0 : 1;
   model.location.constraints.Expand(theta, &result->location_coef(r, 0));
 
   // Standard errors: inverse observed information J = −H of θ at the estimate
@@ -290,7 +299,12 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   // A scale fitted in its groups' log sizes β: θ_scale = Z̃_G⁻¹β, and the
   // covariance through T = diag(I, Z̃_G⁻¹): T·C·Tᵀ.
   const double* scale_theta = theta + q;
-  if (scale_from_groups != nullptr) {
+  if (poisson) {
+    // The Poisson is the NB's limit r → ∞ (an intercept-only scale model,
+    // Fit): reported there, as a fit at the Poisson limit is.
+    std::fill(state->scale_theta.begin(), state->scale_theta.end(), kPoissonLimitLogSize);
+    scale_theta = state->scale_theta.data();
+  } else if (scale_from_groups != nullptr) {
     Eigen::Map<Eigen::VectorXd> mapped_scale(state->scale_theta.data(), q_s);
     mapped_scale.noalias() = *scale_from_groups * Eigen::Map<const Eigen::VectorXd>(theta + q, q_s);
     scale_theta = state->scale_theta.data();
@@ -313,12 +327,13 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   }
   // The scale at the Poisson limit: log r = +∞ for a coefficient that carries
   // it (e.g. the intercept), the others (differences of infinities) NaN.
-  if (poisson_limit) {
+  if (poisson_limit || poisson) {
     for (std::size_t j = 0; j < result->scale_coef.shape(1); ++j) {
       double& value = result->scale_coef(r, j);
       value = value >= kPoissonLimitLogSize - 1.0 ? std::numeric_limits<double>::infinity() : kNaN;
     }
   }
+  if (poisson) xt::view(result->reduced_covariance, r, xt::all(), xt::all()) = kNaN;  // the scale's rows
   for (Index j = 0; j < m; ++j) {
     for (Index k = 0; k < m; ++k) result->reduced_covariance(r, static_cast<std::size_t>(j), static_cast<std::size_t>(k)) = state->covariance(j, k);
   }
@@ -355,6 +370,7 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   };
   standard_errors(model.location, 0, q, &result->location_se);
   standard_errors(model.scale, q, q_s, &result->scale_se);
+  if (poisson) xt::view(result->scale_se, r, xt::all()) = kNaN;
   if (groups_at_limit) {
     for (std::size_t j = 0; j < result->scale_coef.shape(1); ++j) {
       if (!std::isfinite(result->scale_coef(r, j))) result->scale_se(r, j) = kNaN;
@@ -363,6 +379,20 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
 }
 
 }  // namespace
+
+void CheckPoissonScaleModel(const NbGlmModel& model) {
+  const LinearPredictor& scale = model.scale;
+  bool intercept_only = scale.num_parameters() == 1 && scale.num_reduced() == 1;
+  for (std::size_t i = 0; intercept_only && i < scale.design.values.shape(0); ++i) {
+    intercept_only = scale.design.values(i, 0) == 1.0;
+  }
+  if (!intercept_only) {
+    throw InputError("noise", "poisson",
+                     "has no overdispersion to model: the scale model must be intercept-only (~ 1), not " +
+                         std::to_string(scale.num_parameters()) + " parameter(s)" +
+                         (scale.num_parameters() == 1 ? " other than a column of ones" : ""));
+  }
+}
 
 void CheckCountsMatchModel(Index num_observations, const NbGlmModel& model, const Vector& size_factors) {
   const Index n = model.num_observations();
@@ -437,16 +467,23 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
   const int threads = result.num_threads;
 
   const auto start = std::chrono::steady_clock::now();
+  const bool poisson = options.noise == Noise::kPoisson;
+  if (poisson) CheckPoissonScaleModel(model);
   const ObservationLayout model_layout(model, offset);
   // A factor scale model (as many scale groups as parameters, Z̃_G
   // invertible) is fitted in its groups' log sizes β: each group's size is
   // a coordinate of its own for the damping, the stopping rules and a group
   // heading to its own Poisson limit (docs/model.md "Scale, group by group";
   // θ_scale = Z̃_G⁻¹β for the report). Same model, same maximum.
-  const bool group_coordinates = model_layout.num_scale() > 1 && model_layout.scale_group_inverse().size() > 0;
-  std::optional<ObservationLayout> group_layout;
-  if (group_coordinates) group_layout.emplace(model_layout.InScaleGroupCoordinates());
-  const ObservationLayout& layout = group_coordinates ? *group_layout : model_layout;
+  const bool group_coordinates =
+      !poisson && model_layout.num_scale() > 1 && model_layout.scale_group_inverse().size() > 0;
+  std::optional<ObservationLayout> fitted_layout;
+  if (poisson) {
+    fitted_layout.emplace(model_layout.WithoutScale());
+  } else if (group_coordinates) {
+    fitted_layout.emplace(model_layout.InScaleGroupCoordinates());
+  }
+  const ObservationLayout& layout = fitted_layout ? *fitted_layout : model_layout;
   const Eigen::MatrixXd* scale_from_groups = group_coordinates ? &model_layout.scale_group_inverse() : nullptr;
   // Not overdispersed at the start: r just beyond max_size (see Initializer).
   const Initializer initializer(layout, 2.0 * options.max_size);
@@ -461,7 +498,7 @@ FitResult Fit(const CountMatrix& counts, const NbGlmModel& model, const Vector& 
   std::mutex error_mutex;
   auto worker = [&]() {
     try {
-      ThreadState state(model, layout, initializer);
+      ThreadState state(model, layout, initializer, options.noise);
       for (;;) {
         if (stop.load()) return;
         if (options.cancel && options.cancel()) {

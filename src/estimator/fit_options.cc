@@ -18,6 +18,20 @@ const char* ToString(Algorithm algorithm) {
   return "unknown";
 }
 
+const char* ToString(Noise noise) {
+  switch (noise) {
+    case Noise::kNegativeBinomial: return "nb";
+    case Noise::kPoisson: return "poisson";
+  }
+  return "unknown";
+}
+
+Noise ParseNoise(const std::string& name) {
+  if (name == "nb") return Noise::kNegativeBinomial;
+  if (name == "poisson") return Noise::kPoisson;
+  throw InputError("--noise", name, "must be nb or poisson");
+}
+
 Algorithm ParseAlgorithm(const std::string& name) {
   if (name == "irls") return Algorithm::kIrls;
   if (name == "newton") return Algorithm::kNewton;

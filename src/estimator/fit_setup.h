@@ -14,6 +14,10 @@ namespace nbglm {
 
 // Throws InputError unless the counts have the model's observations
 // (`num_observations` of them) and the size factors are empty or valid.
+// A Poisson fit (FitOptions::noise) needs an intercept-only scale model (a
+// single column of ones): throws InputError otherwise.
+void CheckPoissonScaleModel(const NbGlmModel& model);
+
 void CheckCountsMatchModel(Index num_observations, const NbGlmModel& model, const Vector& size_factors);
 
 // Checks the options and CheckCountsMatchModel (InputError before any work)

@@ -93,5 +93,52 @@ TEST(FitLoopTest, CeresTerminationIsKeptPerFeature) {
   }
 }
 
+// A Poisson fit is reported at the NB's limit (scale intercept +Inf, its
+// standard error NaN), needs an intercept-only scale, and equals the NB fit
+// of the same data where that one ends at the Poisson limit.
+TEST(FitLoopTest, PoissonFitIsReportedAtTheLimitAndNeedsAnInterceptOnlyScale) {
+  const Problem problem = RandomProblem(30, 12);  // Poisson counts, mean 6
+  FitOptions options;
+  options.num_threads = 1;
+  options.noise = Noise::kPoisson;
+  const FitResult poisson = Fit(problem.counts, problem.model, Vector(), options);
+  options.noise = Noise::kNegativeBinomial;
+  const FitResult nb = Fit(problem.counts, problem.model, Vector(), options);
+  int compared = 0;
+  for (std::size_t f = 0; f < 30; ++f) {
+    EXPECT_EQ(poisson.status[f], FeatureStatus::kConverged) << f;
+    EXPECT_EQ(poisson.scale_coef(f, 0), std::numeric_limits<double>::infinity());
+    EXPECT_TRUE(std::isnan(poisson.scale_se(f, 0)));
+    EXPECT_TRUE(std::isfinite(poisson.location_se(f, 0)));
+    EXPECT_EQ(poisson.scale_trained[f], 0);
+    EXPECT_GE(nb.loglik[f], poisson.loglik[f] - 1e-9 * std::abs(poisson.loglik[f]));  // the NB nests it
+    if (std::isinf(nb.scale_coef(f, 0))) {
+      ++compared;
+      EXPECT_NEAR(nb.loglik[f], poisson.loglik[f], 1e-10 * std::abs(poisson.loglik[f]));
+      EXPECT_NEAR(nb.location_coef(f, 0), poisson.location_coef(f, 0), 1e-8);
+    }
+  }
+  EXPECT_GT(compared, 5);  // Poisson data: many NB fits at the limit
+
+  // Scale ~ x (two parameters) cannot be Poisson.
+  Matrix two = Matrix::from_shape({12, 2});
+  for (std::size_t i = 0; i < 12; ++i) {
+    two(i, 0) = 1.0;
+    two(i, 1) = static_cast<double>(i % 3);
+  }
+  const Design design = MakeDesign(two, {"(Intercept)", "x"}, problem.model.location.design.observation_names);
+  const NbGlmModel scaled = MakeModel(problem.model.location,
+                                      MakeLinearPredictor(design, ConstraintBasis::Identity({"(Intercept)", "x"}), "s"));
+  options.noise = Noise::kPoisson;
+  try {
+    Fit(problem.counts, scaled, Vector(), options);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("noise: poisson: has no overdispersion to model"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(FitCoxReid(problem.counts, problem.model, Vector(), options), InputError);
+}
+
 }  // namespace
 }  // namespace nbglm

@@ -160,18 +160,24 @@ ObservationLayout::ObservationLayout(const NbGlmModel& model, const std::vector<
                         model.location.reduced_design.data(), model.scale.reduced_design.data(),
                         CheckedOffset(model, offset)) {}
 
-ObservationLayout ObservationLayout::InScaleGroupCoordinates() const {
-  const Index groups = scale_rows_.rows();
+ObservationLayout ObservationLayout::WithScaleDesign(Index q_s, const double* scale_design) const {
   RowMajorMatrixXd location(n_, q_);
-  RowMajorMatrixXd scale = RowMajorMatrixXd::Zero(n_, groups);
   std::vector<double> offset(static_cast<std::size_t>(n_));
   for (Index i = 0; i < n_; ++i) {
     const std::size_t k = static_cast<std::size_t>(i);
     location.row(i) = location_rows_.row(location_group_of_[k]);
-    scale(i, scale_group_of_[k]) = 1.0;
     offset[k] = offset_at_[static_cast<std::size_t>(position_of_[k])];
   }
-  return ObservationLayout(n_, q_, groups, location.data(), scale.data(), no_offsets_ ? nullptr : offset.data());
+  return ObservationLayout(n_, q_, q_s, location.data(), scale_design, no_offsets_ ? nullptr : offset.data());
 }
+
+ObservationLayout ObservationLayout::InScaleGroupCoordinates() const {
+  const Index groups = scale_rows_.rows();
+  RowMajorMatrixXd scale = RowMajorMatrixXd::Zero(n_, groups);
+  for (Index i = 0; i < n_; ++i) scale(i, scale_group_of_[static_cast<std::size_t>(i)]) = 1.0;
+  return WithScaleDesign(groups, scale.data());
+}
+
+ObservationLayout ObservationLayout::WithoutScale() const { return WithScaleDesign(0, nullptr); }
 
 }  // namespace nbglm

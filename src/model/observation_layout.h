@@ -102,6 +102,9 @@ class ObservationLayout {
   // summation order are this layout's. With scale_group_inverse(), θ_scale =
   // Z̃_G⁻¹β maps a fit in these coordinates back to the model's.
   ObservationLayout InScaleGroupCoordinates() const;
+  // The same observations and location design without a scale predictor
+  // (q_s = 0), for a noise model that has none (the Poisson).
+  ObservationLayout WithoutScale() const;
 
   // Products of design entries, for the Hessian's weighted sums over groups
   // (FeatureProblem::Evaluate) as contiguous, vectorisable loops:
@@ -115,6 +118,10 @@ class ObservationLayout {
   const std::vector<double>& cross_products() const { return cross_products_; }
 
  private:
+  // This layout's location design and offsets with another scale design
+  // (n × q_s row-major, null when q_s = 0).
+  ObservationLayout WithScaleDesign(Index q_s, const double* scale_design) const;
+
   Index n_ = 0;
   Index q_ = 0;
   Index q_s_ = 0;
