@@ -47,6 +47,16 @@ TestResult WaldTestCoefficient(const FitResult& fit, const NbGlmModel& model, co
 TestResult LikelihoodRatioTest(const FitResult& full, const NbGlmModel& full_model, const FitResult& reduced,
                                const NbGlmModel& reduced_model);
 
+// Likelihood-ratio test for overdispersion: an NB fit with an intercept-only
+// scale model against the Poisson fit (FitOptions::noise) of the same
+// location model and features. The Poisson is the NB's r = ∞, a boundary of
+// its parameter space, so under the Poisson 2(ℓ_NB − ℓ_Poisson) follows the
+// 50:50 mixture of a point mass at 0 and χ²(1) (Self & Liang 1987):
+// p = ½·P(χ²₁ ≥ t) for t > 0 and 1 at t = 0 (an NB fit at the Poisson
+// limit). The estimate column holds Δℓ; df is 1. Throws InputError when the
+// fits do not line up or the NB's scale model is not intercept-only.
+TestResult OverdispersionTest(const FitResult& nb, const NbGlmModel& nb_model, const FitResult& poisson);
+
 // Benjamini–Hochberg step-up adjusted p-values; NaN entries stay NaN and do
 // not count towards the number of tests.
 std::vector<double> BenjaminiHochberg(const std::vector<double>& pvalues);

@@ -41,8 +41,11 @@ bool SameParameters(const LinearPredictor& rebuilt, const LinearPredictor& store
 // inputs recorded in summary.json, swaps in the reduced designs/constraints,
 // fits the reduced model with the same algorithm, size factors and feature
 // range, and compares with the stored full log-likelihoods.
+// With `overdispersion` the refit is the Poisson fit of the fitted model
+// itself (RefitOverdispersion) instead of a reduced model.
 TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, const NbGlmModel& full_parameters,
-                            const FitRunInfo& info, const ReducedModelOptions& reduced, int threads) {
+                            const FitRunInfo& info, const ReducedModelOptions& reduced, int threads,
+                            bool overdispersion) {
   const std::string summary = fit_dir + "/summary.json";
   if (info.Input(kInputCounts).empty() ||
       (info.Input(kInputLocDesign).empty() && info.Input(kInputLocFormula).empty())) {
@@ -56,8 +59,13 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
                      "a likelihood-ratio test needs maximum-likelihood fits: refit with --scale-estimate mle, or test "
                      "with nbglm de --reduced-loc (both models at the same dispersions)");
   }
+  const Noise noise = info.Input(kInputNoise).empty() ? Noise::kNegativeBinomial : ParseNoise(info.Input(kInputNoise));
+  if (overdispersion && noise != Noise::kNegativeBinomial) {
+    throw InputError("--overdispersion", "a " + std::string(ToString(noise)) + " fit",
+                     "tests an NB fit against the Poisson: test a fit made with --noise nb");
+  }
   const ModelOptions full_options = ModelOptionsFromInputs(info);
-  const ModelOptions reduced_options = ReducedModelOptionsFrom(full_options, reduced);
+  const ModelOptions reduced_options = overdispersion ? full_options : ReducedModelOptionsFrom(full_options, reduced);
 
   // The full model, rebuilt from its recorded files, must still be the one fitted.
   NbGlmModel full_model = full_options.Build(/*require_identifiable=*/true);
@@ -70,20 +78,22 @@ TestResult TestReducedModel(const std::string& fit_dir, const FitResult& full, c
   const std::string counts_what = "counts " + counts_path + " (recorded in " + summary + ")";
   const Algorithm algorithm =
       info.Input(kInputAlgorithm).empty() ? full.algorithm : ParseAlgorithm(info.Input(kInputAlgorithm));
-  return RefitLikelihoodRatio(
-      full, full_parameters, std::move(full_model), full_options, reduced_options,
-      [&]() {
-        const CountReader counts_reader(counts_path, CountFormat::kDetect, info.Input(kInputLayer));
-        return counts_reader.Read(0, counts_reader.num_features());
-      },
-      counts_what,
-      [&](const NbGlmModel& aligned) {
-        // The fit directory's own copy: the factors actually used, however computed.
-        return info.Input(kInputSizeFactors).empty()
-                   ? Vector()
-                   : ReadSizeFactors(fit_dir + "/size_factors.tsv", aligned.location.design.observation_names);
-      },
-      algorithm, threads, info.Input(kInputNoise).empty() ? Noise::kNegativeBinomial : ParseNoise(info.Input(kInputNoise)));
+  const auto open_counts = [&]() {
+    const CountReader counts_reader(counts_path, CountFormat::kDetect, info.Input(kInputLayer));
+    return counts_reader.Read(0, counts_reader.num_features());
+  };
+  const auto size_factors_for = [&](const NbGlmModel& aligned) {
+    // The fit directory's own copy: the factors actually used, however computed.
+    return info.Input(kInputSizeFactors).empty()
+               ? Vector()
+               : ReadSizeFactors(fit_dir + "/size_factors.tsv", aligned.location.design.observation_names);
+  };
+  if (overdispersion) {
+    return RefitOverdispersion(full, full_parameters, std::move(full_model), full_options, open_counts, counts_what,
+                               size_factors_for, algorithm, threads);
+  }
+  return RefitLikelihoodRatio(full, full_parameters, std::move(full_model), full_options, reduced_options, open_counts,
+                              counts_what, size_factors_for, algorithm, threads, noise);
 }
 
 }  // namespace
@@ -93,6 +103,7 @@ Action AddTestCommand(CLI::App& app) {
   struct Options {
     std::string fit, coef, contrast, out;
     ReducedModelOptions reduced;
+    bool overdispersion = false;
     int threads = 0;
     bool quiet = false;
   };
@@ -130,18 +141,21 @@ Action AddTestCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   command->add_option("--reduced-scale-nested", options->reduced.scale.nested,
                       "LRT: F:G nesting of the reduced scale model (repeatable; 'none': drop the fit's)");
+  command->add_flag("--overdispersion", options->overdispersion,
+                    "LRT of the NB fit against the Poisson (refitted): boundary-corrected, ½·χ²(1) tail");
   CLI::Option* threads = command->add_option("--threads", options->threads, "threads for the LRT refit (default: all cores)");
   command->add_flag("--quiet", options->quiet, "no summary line on stderr");
   command->add_option("--out", options->out, "output TSV file")->required();
   return [command, options, threads]() {
     if (!command->parsed()) return -1;
     const int modes =
-        (options->coef.empty() ? 0 : 1) + (options->contrast.empty() ? 0 : 1) + (options->reduced.any() ? 1 : 0);
+        (options->coef.empty() ? 0 : 1) + (options->contrast.empty() ? 0 : 1) + (options->reduced.any() ? 1 : 0) +
+        (options->overdispersion ? 1 : 0);
     if (modes != 1) {
       throw InputError(
-          "--coef | --contrast | --reduced-*", std::to_string(modes) + " given",
-          "give exactly one test: --coef NAME, --contrast C.tsv, or a reduced model (--reduced-loc[-design], "
-          "--reduced-scale[-design], --reduced-*-constraints, --reduced-*-nested)");
+          "--coef | --contrast | --reduced-* | --overdispersion", std::to_string(modes) + " given",
+          "give exactly one test: --coef NAME, --contrast C.tsv, a reduced model (--reduced-loc[-design], "
+          "--reduced-scale[-design], --reduced-*-constraints, --reduced-*-nested) or --overdispersion");
     }
     if (threads->count() > 0 && options->threads < 1) {
       throw InputError("--threads", std::to_string(options->threads), "must be >= 1 (omit it for all cores)");
@@ -158,8 +172,11 @@ Action AddTestCommand(CLI::App& app) {
     } else if (!options->contrast.empty()) {
       result = TestContrast(fit, model, ReadTextTable(options->contrast));
       what = "Wald test of the contrast in " + options->contrast;
+    } else if (options->overdispersion) {
+      result = TestReducedModel(options->fit, fit, model, info, options->reduced, options->threads, true);
+      what = "likelihood-ratio test for overdispersion (NB against Poisson, ½·χ²(1) tail)";
     } else {
-      result = TestReducedModel(options->fit, fit, model, info, options->reduced, options->threads);
+      result = TestReducedModel(options->fit, fit, model, info, options->reduced, options->threads, false);
       what = "likelihood-ratio test, df = " + FormatDouble(result.df);
     }
     WriteFileAtomically(options->out, result.ToTsv());

@@ -183,6 +183,32 @@ TEST_F(CliTestCommandTest, LikelihoodRatioTestsRefitTheReducedModelOnTheSameData
   ExpectSameTest(Path("lrt2.tsv"), scale);
 }
 
+// --overdispersion refits the fitted model as a Poisson and gives the API's
+// OverdispersionTest; it needs an NB fit with an intercept-only scale.
+TEST_F(CliTestCommandTest, OverdispersionTestRefitsThePoissonModel) {
+  FitCli("fit", "--size-factors total");
+  const Vector size_factors = ComputeSizeFactors(counts_, "total");
+  const NbGlmModel full = Model(design_, intercept_);
+  FitOptions poisson;
+  poisson.noise = Noise::kPoisson;
+  const TestResult expected = OverdispersionTest(Fit(counts_, full, size_factors, FitOptions()), full,
+                                                 Fit(counts_, full, size_factors, poisson));
+  CliResult r = RunCli("test --quiet --fit " + Path("fit") + " --overdispersion --out " + Path("od.tsv"));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  ExpectSameTest(Path("od.tsv"), expected);
+
+  FitCli("fit_poisson", "--noise poisson");
+  r = RunCli("test --quiet --fit " + Path("fit_poisson") + " --overdispersion --out " + Path("bad.tsv"));
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("--overdispersion: a poisson fit: tests an NB fit against the Poisson"), std::string::npos)
+      << r.err;
+  FitCli("fit_scale", "--scale-design " + Path("design.tsv"));
+  r = RunCli("test --quiet --fit " + Path("fit_scale") + " --overdispersion --out " + Path("bad.tsv"));
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("needs a fit with an intercept-only scale model"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(Path("bad.tsv")));
+}
+
 TEST_F(CliTestCommandTest, LikelihoodRatioTestOfAConstrainedModel) {
   // Notebook example 1 in files: replicates nested in conditions, sum-to-zero
   // constraints; the reduced model drops `condition` and keeps the constraints.

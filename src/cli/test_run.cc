@@ -166,25 +166,19 @@ ModelOptions ReducedModelOptionsFrom(const ModelOptions& full, const ReducedMode
   return options;
 }
 
-TestResult RefitLikelihoodRatio(const FitResult& full, const NbGlmModel& full_parameters, NbGlmModel full_model,
-                                const ModelOptions& full_options, const ModelOptions& reduced_options,
-                                const std::function<CountMatrix()>& open_counts, const std::string& counts_what,
-                                const std::function<Vector(const NbGlmModel&)>& size_factors_for, Algorithm algorithm,
-                                int threads, Noise noise) {
-  NbGlmModel reduced_model = reduced_options.Build(/*require_identifiable=*/true);
-  const Index df = full_parameters.location.num_reduced() + full_parameters.scale.num_reduced() -
-                   reduced_model.location.num_reduced() - reduced_model.scale.num_reduced();
-  if (df <= 0) {
-    throw InputError("reduced model", std::to_string(df) + " degrees of freedom",
-                     "must have fewer free parameters than the fitted model (" +
-                         std::to_string(full_parameters.location.num_reduced() + full_parameters.scale.num_reduced()) +
-                         ")");
-  }
+namespace {
 
+// `model` (built from `model_options`) refitted with `options` on the counts
+// `open_counts` returns, features [full.feature_begin, +n): the fit's
+// observations and features are checked against the counts first.
+FitResult RefitOnTheFitsCounts(const FitResult& full, NbGlmModel full_model, const ModelOptions& full_options,
+                               NbGlmModel* model, const ModelOptions& model_options,
+                               const std::function<CountMatrix()>& open_counts, const std::string& counts_what,
+                               const std::function<Vector(const NbGlmModel&)>& size_factors_for, FitOptions options) {
   const CountMatrix counts = open_counts();
   AlignObservations(counts.observation_names(), counts_what, full_options.ObservationSource(), &full_model);
-  AlignObservations(counts.observation_names(), counts_what, reduced_options.ObservationSource(), &reduced_model);
-  if (reduced_model.location.design.observation_names != full_model.location.design.observation_names) {
+  AlignObservations(counts.observation_names(), counts_what, model_options.ObservationSource(), model);
+  if (model->location.design.observation_names != full_model.location.design.observation_names) {
     throw InputError("reduced model", "observations in another order",
                      "a reduced design must have the fitted design's observations (names)");
   }
@@ -200,14 +194,54 @@ TestResult RefitLikelihoodRatio(const FitResult& full, const NbGlmModel& full_pa
                      "are not the fitted features (changed since the fit?); refit");
   }
   const Vector size_factors = size_factors_for(full_model);
+  options.feature_begin = begin;
+  options.feature_end = end;
+  return Fit(counts, *model, size_factors, options);
+}
 
+}  // namespace
+
+TestResult RefitLikelihoodRatio(const FitResult& full, const NbGlmModel& full_parameters, NbGlmModel full_model,
+                                const ModelOptions& full_options, const ModelOptions& reduced_options,
+                                const std::function<CountMatrix()>& open_counts, const std::string& counts_what,
+                                const std::function<Vector(const NbGlmModel&)>& size_factors_for, Algorithm algorithm,
+                                int threads, Noise noise) {
+  NbGlmModel reduced_model = reduced_options.Build(/*require_identifiable=*/true);
+  const Index df = full_parameters.location.num_reduced() + full_parameters.scale.num_reduced() -
+                   reduced_model.location.num_reduced() - reduced_model.scale.num_reduced();
+  if (df <= 0) {
+    throw InputError("reduced model", std::to_string(df) + " degrees of freedom",
+                     "must have fewer free parameters than the fitted model (" +
+                         std::to_string(full_parameters.location.num_reduced() + full_parameters.scale.num_reduced()) +
+                         ")");
+  }
   FitOptions options;
   options.noise = noise;
   options.algorithm = algorithm;
   options.num_threads = threads;
-  options.feature_begin = begin;
-  options.feature_end = end;
-  const FitResult reduced_fit = Fit(counts, reduced_model, size_factors, options);
+  const FitResult reduced_fit = RefitOnTheFitsCounts(full, std::move(full_model), full_options, &reduced_model,
+                                                     reduced_options, open_counts, counts_what, size_factors_for,
+                                                     options);
   return LikelihoodRatioTest(full, full_parameters, reduced_fit, reduced_model);
+}
+
+TestResult RefitOverdispersion(const FitResult& full, const NbGlmModel& full_parameters, NbGlmModel full_model,
+                               const ModelOptions& full_options, const std::function<CountMatrix()>& open_counts,
+                               const std::string& counts_what,
+                               const std::function<Vector(const NbGlmModel&)>& size_factors_for, Algorithm algorithm,
+                               int threads) {
+  if (full_parameters.scale.num_reduced() != 1) {
+    throw InputError("--overdispersion", "a scale model with " + std::to_string(full_parameters.scale.num_reduced()) +
+                                             " free parameters",
+                     "tests one size against the Poisson: needs a fit with an intercept-only scale model (~ 1)");
+  }
+  NbGlmModel poisson_model = full_options.Build(/*require_identifiable=*/true);
+  FitOptions options;
+  options.noise = Noise::kPoisson;
+  options.algorithm = algorithm;
+  options.num_threads = threads;
+  const FitResult poisson = RefitOnTheFitsCounts(full, std::move(full_model), full_options, &poisson_model,
+                                                 full_options, open_counts, counts_what, size_factors_for, options);
+  return OverdispersionTest(full, full_parameters, poisson);
 }
 }  // namespace nbglm::cli

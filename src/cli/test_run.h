@@ -65,6 +65,15 @@ TestResult RefitLikelihoodRatio(const FitResult& full, const NbGlmModel& full_pa
                                 const std::function<Vector(const NbGlmModel&)>& size_factors_for, Algorithm algorithm,
                                 int threads, Noise noise = Noise::kNegativeBinomial);
 
+// --overdispersion: the NB fit `full` (intercept-only scale) against the
+// Poisson fit of its own model, refitted as RefitLikelihoodRatio refits
+// (OverdispersionTest: the boundary-corrected χ²₀:₁ mixture).
+TestResult RefitOverdispersion(const FitResult& full, const NbGlmModel& full_parameters, NbGlmModel full_model,
+                               const ModelOptions& full_options, const std::function<CountMatrix()>& open_counts,
+                               const std::string& counts_what,
+                               const std::function<Vector(const NbGlmModel&)>& size_factors_for, Algorithm algorithm,
+                               int threads);
+
 }  // namespace nbglm::cli
 
 #endif  // NBGLM_SRC_CLI_TEST_RUN_H_

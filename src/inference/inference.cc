@@ -163,6 +163,48 @@ TestResult LikelihoodRatioTest(const FitResult& full, const NbGlmModel& full_mod
   return result;
 }
 
+TestResult OverdispersionTest(const FitResult& nb, const NbGlmModel& nb_model, const FitResult& poisson) {
+  if (nb.feature_names != poisson.feature_names) {
+    throw InputError("Poisson fit", std::to_string(poisson.num_features()) + " features",
+                     "must be the NB fit's features in the same order");
+  }
+  if (nb_model.scale.num_reduced() != 1) {
+    throw InputError("overdispersion test", "a scale model with " + std::to_string(nb_model.scale.num_reduced()) +
+                                                " free parameters",
+                     "tests one size against the Poisson: needs an intercept-only scale model (~ 1)");
+  }
+  const boost::math::chi_squared chi2(1.0);
+  TestResult result;
+  result.df = 1.0;
+  result.feature_names = nb.feature_names;
+  for (std::size_t f = 0; f < nb.feature_names.size(); ++f) {
+    const FeatureStatus a = nb.status[f];
+    const FeatureStatus b = poisson.status[f];
+    double statistic = kNaN;
+    double difference = kNaN;
+    if (Testable(a) && Testable(b)) {
+      difference = nb.loglik[f] - poisson.loglik[f];
+      statistic = 2.0 * difference;
+      // The NB nests the Poisson: Δℓ ≥ 0 up to the stopping tolerance.
+      const double slack = 1e-8 * (1.0 + std::abs(nb.loglik[f]));
+      if (statistic < 0.0) statistic = statistic > -slack ? 0.0 : kNaN;
+    }
+    double pvalue = kNaN;
+    if (statistic > 0.0) {
+      pvalue = 0.5 * boost::math::cdf(boost::math::complement(chi2, statistic));
+    } else if (statistic == 0.0) {
+      pvalue = 1.0;
+    }
+    result.estimate.push_back(difference);
+    result.se.push_back(kNaN);
+    result.statistic.push_back(statistic);
+    result.pvalue.push_back(pvalue);
+    result.status.push_back(ToString(a != FeatureStatus::kConverged ? a : b));
+  }
+  result.padj = BenjaminiHochberg(result.pvalue);
+  return result;
+}
+
 std::string TestResult::ToTsv() const {
   std::string text = "feature\testimate\tse\tstatistic\tpvalue\tpadj\tstatus\n";
   for (std::size_t f = 0; f < feature_names.size(); ++f) {

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <limits>
 #include <random>
 #include <xtensor/xview.hpp>
@@ -362,6 +364,66 @@ TEST(LikelihoodRatioTest, CalibratedOnNullDataForAScaleEffect) {
   const double rate = RejectionRate(test);
   EXPECT_GE(rate, 0.035);
   EXPECT_LE(rate, 0.065);
+}
+
+// ---------------------------------------------------------------------------
+// Overdispersion: NB against Poisson, the boundary-corrected mixture.
+
+FitResult TwoFeatureFit(std::vector<double> loglik, std::vector<FeatureStatus> status) {
+  FitResult fit;
+  fit.feature_names = {"a", "b", "c", "d"};
+  fit.loglik = std::move(loglik);
+  fit.status = std::move(status);
+  return fit;
+}
+
+TEST(OverdispersionTest, HalfTheChiSquaredTailAndOneAtTheBoundary) {
+  const Design intercept = InterceptDesign({"o1", "o2", "o3"});
+  const NbGlmModel model = UnconstrainedModel(intercept, intercept);
+  const auto ok = FeatureStatus::kConverged;
+  const FitResult nb = TwoFeatureFit({-10.0, -12.0, -12.5, -9.0}, {ok, FeatureStatus::kAtBound, ok, FeatureStatus::kMaxIterations});
+  const FitResult poisson = TwoFeatureFit({-12.0, -12.0, -11.0, -9.5}, {ok, ok, ok, ok});
+  const TestResult test = OverdispersionTest(nb, model, poisson);
+  EXPECT_EQ(test.df, 1.0);
+  // t = 4: ½·P(χ²₁ ≥ 4) = ½·erfc(√2) (R: 0.5 * pchisq(4, 1, lower.tail = FALSE)).
+  EXPECT_NEAR(test.pvalue[0], 0.5 * std::erfc(std::sqrt(2.0)), 1e-15);
+  EXPECT_EQ(test.estimate[0], 2.0);
+  EXPECT_EQ(test.pvalue[1], 1.0);         // the NB at the Poisson limit
+  EXPECT_TRUE(std::isnan(test.pvalue[2]));  // NB below the Poisson: not a maximum
+  EXPECT_TRUE(std::isnan(test.pvalue[3]));  // max_iterations
+  EXPECT_EQ(test.status[3], "max_iterations");
+  const Design two = MakeDesign(Matrix({{1.0, 0.0}, {1.0, 1.0}, {1.0, 1.0}}), {"(Intercept)", "x"}, {"o1", "o2", "o3"});
+  EXPECT_THROW(OverdispersionTest(nb, UnconstrainedModel(intercept, two), poisson), InputError);
+}
+
+// Poisson data (no overdispersion): p ≤ 0.05 in 5% of the features, about
+// half of the NB fits at the limit (p = 1).
+TEST(OverdispersionTest, CalibratedOnPoissonData) {
+  constexpr std::size_t kFeatures = 2000, kObservations = 40;
+  std::mt19937_64 rng(77);
+  Matrix y = Matrix::from_shape({kFeatures, kObservations});
+  for (std::size_t f = 0; f < kFeatures; ++f) {
+    std::poisson_distribution<int> poisson(1.0 + static_cast<double>(f % 10));
+    for (std::size_t i = 0; i < kObservations; ++i) y(f, i) = poisson(rng);
+  }
+  const CountMatrix counts = CountMatrix::FromDense(y);
+  const Design intercept = InterceptDesign(counts.observation_names());
+  const NbGlmModel model = UnconstrainedModel(intercept, intercept);
+  FitOptions options;
+  const FitResult nb = Fit(counts, model, Vector(), options);
+  options.noise = Noise::kPoisson;
+  const TestResult test = OverdispersionTest(nb, model, Fit(counts, model, Vector(), options));
+  const double rate = RejectionRate(test);
+  EXPECT_GE(rate, 0.035);
+  EXPECT_LE(rate, 0.065);
+  // The point mass: the NB at the limit (p = 1) or at a size so large that
+  // its ℓ differs from the Poisson's by almost nothing (p just below ½).
+  const auto at_limit =
+      std::count_if(test.pvalue.begin(), test.pvalue.end(), [](double p) { return p > 0.45; });
+  std::cout << "overdispersion test on Poisson data: p < 0.05 in " << rate << ", p > 0.45 in "
+            << static_cast<double>(at_limit) / kFeatures << " of the features\n";
+  EXPECT_GT(at_limit, 0.4 * kFeatures);
+  EXPECT_LT(at_limit, 0.7 * kFeatures);
 }
 
 }  // namespace
