@@ -7,13 +7,25 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "cli_runner.h"
+#include "nbglm/error.h"
 
 namespace nbglm::testing {
+
+// The message of the InputError `f` throws ("no InputError" when none).
+inline std::string Message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no InputError";
+}
 
 inline std::string H5FixturePath(const std::string& name) { return SourcePath("tests/data/h5/" + name); }
 

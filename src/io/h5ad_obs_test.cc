@@ -2,7 +2,6 @@
 // AnnData obs read column by column (categorical, numeric, boolean; missing
 // codes; the file's column order or else member order) and its refusals, on
 // the fixtures of tests/data/h5 and edited copies of them.
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,16 +17,8 @@ namespace {
 
 using ::nbglm::testing::H5Copy;
 using ::nbglm::testing::H5FixturePath;
+using ::nbglm::testing::Message;
 using Row = std::vector<std::string>;
-
-std::string Message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no InputError";
-}
 
 // Replaces `from` by `to` (same length) at each of its occurrences; returns
 // how many there were.

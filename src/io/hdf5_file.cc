@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "io/hdf5_object_header.h"
 #include "nbglm/error.h"
 
 namespace nbglm::hdf5 {
@@ -135,6 +136,17 @@ std::vector<std::string> ReadStringValues(hid_t file_type, std::size_t count, co
   Id memory_type(H5Tcopy(H5T_C_S1));
   H5Tset_cset(memory_type.get(), H5Tget_cset(file_type));
   if (H5Tis_variable_str(file_type) > 0) {
+    // The library sizes its conversion buffer as a string's length times
+    // the size of its characters, which the datatype declares: a corrupt
+    // character size of 721 MB made it allocate 4.3 GB for a 6-byte string
+    // (found by fuzz/hdf5_fuzzer.cc). Every string the library writes has
+    // 1-byte characters.
+    const Id base(H5Tget_super(file_type));
+    const std::size_t character = base.ok() ? H5Tget_size(base.get()) : 0;
+    if (character != 1) {
+      throw InputError(where, "strings of " + std::to_string(character) + "-byte characters",
+                       "variable-length strings have 1-byte characters (corrupt)");
+    }
     H5Tset_size(memory_type.get(), H5T_VARIABLE);
     std::vector<char*> buffer(count, nullptr);
     StringMemory memory;
@@ -291,6 +303,26 @@ OpenAttribute OpenAttributeOf(const File& file, const std::string& object, const
   out.count = dims.empty() ? 1 : static_cast<std::size_t>(dims[0]);
   return out;
 }
+
+// Attribute strings get the checks dataset strings get (Dataset::ReadStrings)
+// before H5Aread converts them, on their references found in the object
+// header: the library gives no other way to see them first
+// (io/hdf5_object_header.h). An attribute in dense storage or in the
+// shared-message table is not found there and is read unchecked.
+void CheckAttributeReferences(const File& file, const std::string& object, const std::string& attribute,
+                              const OpenAttribute& a, const std::string& where) {
+  if (H5Tis_variable_str(a.type.get()) <= 0 || !file.global_heaps()) return;
+  const hssize_t count = H5Sget_simple_extent_npoints(a.space.get());  // 0 for an empty (null) dataspace
+  if (count <= 0) return;
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(file.id(), object.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+    throw InputError(file.Where(object), "unreadable", "the file is truncated or corrupt");
+  }
+  const AttributeValues found = FindAttributeValues(file.path(), info.addr, attribute, file.layout());
+  for (const std::vector<unsigned char>& value : found.values) {
+    CheckReferences(value, count, where, file.layout(), *file.global_heaps());
+  }
+}
 }  // namespace
 
 std::vector<std::string> File::StringArrayAttribute(const std::string& object, const std::string& attribute) const {
@@ -300,6 +332,7 @@ std::vector<std::string> File::StringArrayAttribute(const std::string& object, c
   if (ClassOf(a.type.get()) != ValueClass::kString) {
     throw InputError(where, ClassName(ClassOf(a.type.get())), "expected strings");
   }
+  CheckAttributeReferences(*this, object, attribute, a, where);
   return ReadStringValues(a.type.get(), a.count, where,
                           [&](hid_t memory_type, void* buffer, hid_t) { return H5Aread(a.attribute.get(), memory_type, buffer); });
 }

@@ -3,7 +3,6 @@
 // numeric and string reads, and each refusal's message.
 #include "io/hdf5_file.h"
 
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,15 +18,7 @@ namespace {
 
 using ::nbglm::testing::H5Copy;
 using ::nbglm::testing::H5FixturePath;
-
-std::string Message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no InputError";
-}
+using ::nbglm::testing::Message;
 
 const std::string kCsr = H5FixturePath("x_csr.h5ad");
 const std::string kDense = H5FixturePath("x_dense.h5ad");
@@ -265,6 +256,26 @@ TEST(Hdf5FileTest, ReadsVariableAndFixedLengthStrings) {
   EXPECT_EQ(hdf5::Dataset(tenx, "/matrix/features/name").ReadStrings()[6], "GENE6");
   EXPECT_EQ(Message([&] { hdf5::Dataset(tenx, "/matrix/shape").ReadStrings(); }),
             kTenX + ":/matrix/shape: integer: expected strings");
+}
+
+TEST(Hdf5FileTest, VariableLengthStringsNeedOneByteCharacters) {
+  // The datatype anndata writes for strings: variable-length (class 9)
+  // UTF-8 string of a 1-byte base type. A character size of 256 would make
+  // the library allocate 256 bytes per character (the fuzzer's input,
+  // tests/data/bad/h5_attribute_character_size.h5ad, declared 721 MB).
+  const std::string type("\x19\x01\x01\x00\x10\x00\x00\x00\x10\x00\x00\x00\x01\x00\x00\x00", 16);
+  H5Copy copy("x_csr.h5ad");
+  const std::vector<std::size_t> types = copy.Find(type);
+  ASSERT_GE(types.size(), 10u);  // attributes and datasets
+  for (const std::size_t at : types) copy.Put(at + 12, 256, 4);
+  copy.Save();
+  const hdf5::File file(copy.path());
+  EXPECT_EQ(Message([&] { file.StringAttribute("/var", "_index"); }),
+            copy.path() + ":/var attribute '_index': strings of 256-byte characters: variable-length strings have " +
+                "1-byte characters (corrupt)");
+  EXPECT_EQ(Message([&] { hdf5::Dataset(file, "/obs/_index").ReadStrings(); }),
+            copy.path() + ":/obs/_index: strings of 256-byte characters: variable-length strings have 1-byte " +
+                "characters (corrupt)");
 }
 
 }  // namespace

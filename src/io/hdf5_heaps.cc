@@ -27,12 +27,6 @@ herr_t CollectContiguous(hid_t root, const char* name, const H5O_info_t* info, v
   return 0;
 }
 
-std::uint64_t Decode(const unsigned char* p, std::size_t bytes) {
-  std::uint64_t value = 0;
-  for (std::size_t i = bytes; i > 0; --i) value = value << 8 | p[i - 1];
-  return value;
-}
-
 // One collection at `offset`, walked as the library deserialises it
 // (H5HG_deserialize): a free-space object of size 0 would loop forever, an
 // object beyond its collection would be copied out of bounds.
@@ -76,6 +70,12 @@ void CheckCollection(std::FILE* raw, std::uint64_t offset, std::uint64_t file_si
 }
 
 }  // namespace
+
+std::uint64_t Decode(const unsigned char* p, std::size_t bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t i = bytes; i > 0; --i) value = value << 8 | p[i - 1];
+  return value;
+}
 
 std::optional<GlobalHeaps> CheckGlobalHeaps(std::int64_t file_id, const std::string& path, const FileLayout& layout) {
   GlobalHeaps heaps;
@@ -122,17 +122,11 @@ std::optional<GlobalHeaps> CheckGlobalHeaps(std::int64_t file_id, const std::str
   return heaps;
 }
 
-// The library allocates the length a reference declares before reading (a
-// corrupt length of 4 GiB was found), and follows it to (collection, index)
-// without checking that such an object exists (a crash). Every string's bytes
-// live uncompressed in the global heap, so together they cannot exceed the
-// file. A reference is a 4-byte length, an address and a 4-byte index.
 void CheckStringReferences(std::int64_t dataset, std::int64_t count, const std::string& path,
                            const std::string& where, const FileLayout& layout, const GlobalHeaps& heaps) {
   const haddr_t offset = H5Dget_offset(dataset);
   if (offset == HADDR_UNDEF || count == 0) return;
-  const std::size_t sizeof_addr = layout.sizeof_addr;
-  const std::uintmax_t element = 4 + sizeof_addr + 4;
+  const std::uintmax_t element = 4 + layout.sizeof_addr + 4;
   const std::uintmax_t file_size = layout.file_size;
   if (offset > file_size || static_cast<std::uintmax_t>(count) > (file_size - offset) / element) {
     throw InputError(where, std::to_string(count) + " strings", "more than the file holds (corrupt)");
@@ -144,9 +138,26 @@ void CheckStringReferences(std::int64_t dataset, std::int64_t count, const std::
                     std::fread(bytes.data(), 1, bytes.size(), raw) == bytes.size();
   std::fclose(raw);
   if (!read) throw InputError(where, "unreadable strings", "the file is truncated or corrupt");
+  CheckReferences(bytes, count, where, layout, heaps);
+}
+
+// The library allocates the length a reference declares before reading (a
+// corrupt length of 4 GiB was found), and follows it to (collection, index)
+// without checking that such an object exists (a crash). Every string's bytes
+// live uncompressed in the global heap, so together they cannot exceed the
+// file. A reference is a 4-byte length, an address and a 4-byte index.
+void CheckReferences(const std::vector<unsigned char>& references, std::int64_t count, const std::string& where,
+                     const FileLayout& layout, const GlobalHeaps& heaps) {
+  const std::size_t sizeof_addr = layout.sizeof_addr;
+  const std::size_t element = 4 + sizeof_addr + 4;
+  const std::uintmax_t file_size = layout.file_size;
+  if (count < 0 || static_cast<std::uintmax_t>(count) > references.size() / element) {
+    throw InputError(where, std::to_string(count) + " strings in " + std::to_string(references.size()) + " bytes",
+                     "each needs a " + std::to_string(element) + "-byte reference (corrupt)");
+  }
   std::uintmax_t total = 0;
   for (std::int64_t i = 0; i < count; ++i) {
-    const unsigned char* e = bytes.data() + static_cast<std::size_t>(i) * element;
+    const unsigned char* e = references.data() + static_cast<std::size_t>(i) * element;
     const std::uint64_t length = Decode(e, 4);
     total += length;
     if (total > file_size) {

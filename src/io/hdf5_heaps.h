@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace nbglm::hdf5 {
 
@@ -37,10 +38,20 @@ using GlobalHeaps = std::map<std::uint64_t, std::map<std::uint32_t, std::uint64_
 // (then the string checks below are skipped too).
 std::optional<GlobalHeaps> CheckGlobalHeaps(std::int64_t file_id, const std::string& path, const FileLayout& layout);
 
+// The little-endian unsigned number in `bytes` bytes at `p`, as the file
+// format stores its fields.
+std::uint64_t Decode(const unsigned char* p, std::size_t bytes);
+
+// The heap references of `count` variable-length strings stored in
+// `references` (4-byte length, address, 4-byte index each): all of them
+// there, their lengths together within the file, each naming an object of
+// `heaps` at least as long. Throws InputError naming `where` or `where`[i].
+void CheckReferences(const std::vector<unsigned char>& references, std::int64_t count, const std::string& where,
+                     const FileLayout& layout, const GlobalHeaps& heaps);
+
 // The heap references of the `count` strings of a contiguous
-// variable-length string dataset (read from its raw bytes): their lengths
-// together within the file, each naming an object of `heaps` at least as
-// long. Throws InputError naming `where`[i]. Chunked (filtered) datasets
+// variable-length string dataset, read from its raw bytes and checked as
+// CheckReferences does. Chunked (filtered) datasets
 // cannot be read this way and are not checked.
 void CheckStringReferences(std::int64_t dataset_id, std::int64_t count, const std::string& path,
                            const std::string& where, const FileLayout& layout, const GlobalHeaps& heaps);

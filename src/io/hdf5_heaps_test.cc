@@ -4,7 +4,6 @@
 #include "io/hdf5_heaps.h"
 
 #include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,15 +18,7 @@ namespace {
 
 using ::nbglm::testing::H5Copy;
 using ::nbglm::testing::H5FixturePath;
-
-std::string Message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no InputError";
-}
+using ::nbglm::testing::Message;
 
 // The one global heap collection of an AnnData fixture (its strings).
 std::size_t Collection(const H5Copy& copy) {
