@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "io/hdf5_object_header.h"
 #include "nbglm/error.h"
 
 namespace nbglm::hdf5 {
@@ -16,13 +18,30 @@ struct Range {
   std::uint64_t begin, end;
 };
 
-herr_t CollectContiguous(hid_t root, const char* name, const H5O_info_t* info, void* ranges) {
+struct Visit {
+  const std::string& path;
+  const FileLayout& layout;
+  std::vector<Range> contiguous;  // raw data of contiguous datasets
+  std::string object, problem;    // the first header the library would read beyond
+};
+
+// Each object of the file, before the library decodes it (opening a dataset
+// here, or an attribute later): its header's messages must lie within their
+// bounds (CheckHeaderMessages). An exception cannot cross the library's C
+// frames: a problem stops the visit and is thrown after it.
+herr_t VisitObject(hid_t root, const char* name, const H5O_info_t* info, void* data) {
+  auto* visit = static_cast<Visit*>(data);
+  visit->problem = CheckHeaderMessages(visit->path, info->addr, visit->layout);
+  if (!visit->problem.empty()) {
+    visit->object = std::strcmp(name, ".") == 0 ? "/" : "/" + std::string(name);
+    return -1;
+  }
   if (info->type != H5O_TYPE_DATASET) return 0;
   const hid_t dataset = H5Dopen2(root, name, H5P_DEFAULT);
   if (dataset < 0) return 0;
   const haddr_t offset = H5Dget_offset(dataset);
   const hsize_t size = H5Dget_storage_size(dataset);
-  if (offset != HADDR_UNDEF && size > 0) static_cast<std::vector<Range>*>(ranges)->push_back({offset, offset + size});
+  if (offset != HADDR_UNDEF && size > 0) visit->contiguous.push_back({offset, offset + size});
   H5Dclose(dataset);
   return 0;
 }
@@ -81,8 +100,10 @@ std::optional<GlobalHeaps> CheckGlobalHeaps(std::int64_t file_id, const std::str
   GlobalHeaps heaps;
   // A visit that fails on a corrupt object leaves fewer ranges to skip: the
   // scan then reads more, and the corrupt object is reported when read.
-  std::vector<Range> skip;
-  H5Ovisit(file_id, H5_INDEX_NAME, H5_ITER_INC, &CollectContiguous, &skip);
+  Visit visit{path, layout, {}, "", ""};
+  H5Ovisit(file_id, H5_INDEX_NAME, H5_ITER_INC, &VisitObject, &visit);
+  if (!visit.problem.empty()) throw InputError(path + ":" + visit.object, visit.problem, "the file is corrupt");
+  std::vector<Range>& skip = visit.contiguous;
   std::sort(skip.begin(), skip.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
   const std::uint64_t file_size = layout.file_size;
   std::FILE* raw = std::fopen(path.c_str(), "rb");

@@ -9,6 +9,7 @@
 
 #include <hdf5.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -177,6 +178,48 @@ TEST(Hdf5ObjectHeaderTest, ValuesTooShortForTheirStringsAreRefused) {
             "no InputError");
   EXPECT_EQ(Message([&] { hdf5::CheckReferences(one_empty_string, 2, "f.h5:/g attribute 'a'", layout, {}); }),
             "f.h5:/g attribute 'a': 2 strings in 16 bytes: each needs a 16-byte reference (corrupt)");
+}
+
+// Opening a copy of x_csr.h5ad after `edit` on its bytes: the message.
+std::string OpenAfter(const std::function<void(H5Copy&)>& edit) {
+  H5Copy copy("x_csr.h5ad", "damaged.h5ad");
+  edit(copy);
+  copy.Save();
+  const std::string message = Message([&] { hdf5::File file(copy.path()); });
+  const std::string prefix = copy.path() + ":";
+  return message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
+}
+
+TEST(Hdf5ObjectHeaderTest, MessagesTheLibraryWouldReadBeyondAreRefusedOnOpen) {
+  EXPECT_EQ(OpenAfter([](H5Copy&) {}), "no InputError");
+  // The boolean enum of /obs/flag's datatype message (v1 message header:
+  // type 3, 40 bytes): 2 members of a 1-byte base type. Its base declaring
+  // 6 MB made H5Dopen2 copy 12 MB from a 320-byte header (the fuzzer's
+  // tests/data/bad/h5_enum_base_size.h5ad).
+  EXPECT_EQ(OpenAfter([](H5Copy& copy) {
+              const std::string message("\x03\x00\x28\x00\x01\x00\x00\x00\x18\x02\x00\x00\x01\x00\x00\x00", 16);
+              const std::vector<std::size_t> at = copy.Find(message);
+              ASSERT_EQ(at.size(), 1u);
+              copy.Put(at[0] + 20, 0x5D0001, 4);
+            }),
+            "/obs/flag: datatype beyond its 40-byte message: the file is corrupt");
+  // The value of attribute column-order of /obs: 5 strings; a dataspace of
+  // 500 would make the library copy 8000 bytes.
+  EXPECT_EQ(OpenAfter([](H5Copy& copy) {
+              const std::vector<std::size_t> at = copy.Find(std::string("column-order\0\0\0\0\x19", 17));
+              ASSERT_EQ(at.size(), 1u);
+              const std::size_t dimension = at[0] + 16 + 24 + 8;  // name, datatype, dataspace prefix (v1)
+              ASSERT_EQ(copy.Get(dimension, 8), 5u);
+              copy.Put(dimension, 500, 8);
+            }),
+            "/obs: attribute value beyond its 152-byte message: the file is corrupt");
+  // A fill value (message type 5, version 2, defined) of 1000 bytes in 8.
+  const std::string fill = OpenAfter([](H5Copy& copy) {
+    const std::vector<std::size_t> at = copy.Find(std::string("\x05\x00\x08\x00\x01\x00\x00\x00\x02\x02\x02\x01", 12));
+    ASSERT_FALSE(at.empty());
+    for (const std::size_t message : at) copy.Put(message + 12, 1000, 4);
+  });
+  EXPECT_NE(fill.find(": fill value beyond its 8-byte message: the file is corrupt"), std::string::npos) << fill;
 }
 
 // A copy of x_csr.h5ad with the `index`th reference of attribute
