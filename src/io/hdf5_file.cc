@@ -233,6 +233,7 @@ bool LinkExists(const File& file, const std::string& name) {
     const htri_t exists = H5Lexists(file.id(), prefix.c_str(), H5P_DEFAULT);
     if (exists < 0) throw InputError(file.Where(prefix), "unreadable", "the file is truncated or corrupt");
     if (exists == 0) return false;
+    file.CheckHeader(prefix);
     if (slash == std::string::npos || slash + 1 == name.size()) return true;
     // Links lie only below groups: below a dataset nothing exists (the
     // library's lookup would fail as if the file were corrupt).
@@ -258,7 +259,16 @@ H5O_type_t ObjectType(const File& file, const std::string& name) {
 bool File::IsGroup(const std::string& name) const { return ObjectType(*this, name) == H5O_TYPE_GROUP; }
 bool File::IsDataset(const std::string& name) const { return ObjectType(*this, name) == H5O_TYPE_DATASET; }
 
+void File::CheckHeader(const std::string& name) const {
+  H5L_info_t link;
+  if (H5Lget_info(id_, name.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD) return;
+  if (!checked_headers_.insert(link.u.address).second) return;
+  const std::string problem = CheckHeaderMessages(path_, link.u.address, layout_);
+  if (!problem.empty()) throw InputError(Where(name), problem, "the file is corrupt");
+}
+
 std::vector<std::string> File::Members(const std::string& group) const {
+  if (!LinkExists(*this, group)) throw InputError(Where(group), "no such group", "the file lacks it");
   Id handle(H5Gopen2(id_, group.c_str(), H5P_DEFAULT));
   if (!handle.ok()) throw InputError(Where(group), "no such group", "the file lacks it");
   H5G_info_t info;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,10 @@ class File {
   std::vector<std::string> Members(const std::string& group) const;
 
   bool HasAttribute(const std::string& object, const std::string& attribute) const;
+  // Checks the header of the object `name` links to before the library loads
+  // or decodes it (CheckHeaderMessages), once per object: opened by path, an
+  // object may lie beyond where the visit on open stopped. Throws InputError.
+  void CheckHeader(const std::string& name) const;
   // A string attribute (scalar, or the only element of a 1-D array).
   std::string StringAttribute(const std::string& object, const std::string& attribute) const;
   // A 1-D (or scalar) string array attribute.
@@ -112,6 +117,7 @@ class File {
   std::int64_t id_ = -1;
   FileLayout layout_;
   std::optional<GlobalHeaps> heaps_;
+  mutable std::set<std::uint64_t> checked_headers_;
 };
 
 }  // namespace nbglm::hdf5

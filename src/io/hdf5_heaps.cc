@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,23 +21,37 @@ struct Range {
 struct Visit {
   const std::string& path;
   const FileLayout& layout;
+  std::set<std::uint64_t> seen;   // object header addresses checked
   std::vector<Range> contiguous;  // raw data of contiguous datasets
   std::string object, problem;    // the first header the library would read beyond
 };
 
-// Each object of the file, before the library decodes it (opening a dataset
-// here, or an attribute later): its header's messages must lie within their
-// bounds (CheckHeaderMessages). An exception cannot cross the library's C
-// frames: a problem stops the visit and is thrown after it.
-herr_t VisitObject(hid_t root, const char* name, const H5O_info_t* info, void* data) {
+// The object whose header starts at `address` (named `name`), before the
+// library loads it: its header must lie in the file and its messages within
+// their bounds (CheckHeaderMessages). Returns false on a problem.
+bool CheckObject(Visit* visit, std::uint64_t address, const std::string& name) {
+  if (!visit->seen.insert(address).second) return true;
+  visit->problem = CheckHeaderMessages(visit->path, address, visit->layout);
+  if (visit->problem.empty()) return true;
+  visit->object = name;
+  return false;
+}
+
+// Each link of the file. H5Lvisit calls back with a hard link's address
+// before it loads the object (H5Ovisit loads it first: a header address
+// beyond the file made it allocate 4.1 GB), so every object is checked
+// before the library decodes it, by opening it here or later. An exception
+// cannot cross the library's C frames: a problem stops the visit and is
+// thrown after it.
+herr_t VisitLink(hid_t group, const char* name, const H5L_info_t* link, void* data) {
   auto* visit = static_cast<Visit*>(data);
-  visit->problem = CheckHeaderMessages(visit->path, info->addr, visit->layout);
-  if (!visit->problem.empty()) {
-    visit->object = std::strcmp(name, ".") == 0 ? "/" : "/" + std::string(name);
-    return -1;
+  if (link->type != H5L_TYPE_HARD) return 0;
+  if (!CheckObject(visit, link->u.address, "/" + std::string(name))) return -1;
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(group, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || info.type != H5O_TYPE_DATASET) {
+    return 0;
   }
-  if (info->type != H5O_TYPE_DATASET) return 0;
-  const hid_t dataset = H5Dopen2(root, name, H5P_DEFAULT);
+  const hid_t dataset = H5Dopen2(group, name, H5P_DEFAULT);
   if (dataset < 0) return 0;
   const haddr_t offset = H5Dget_offset(dataset);
   const hsize_t size = H5Dget_storage_size(dataset);
@@ -100,8 +114,11 @@ std::optional<GlobalHeaps> CheckGlobalHeaps(std::int64_t file_id, const std::str
   GlobalHeaps heaps;
   // A visit that fails on a corrupt object leaves fewer ranges to skip: the
   // scan then reads more, and the corrupt object is reported when read.
-  Visit visit{path, layout, {}, "", ""};
-  H5Ovisit(file_id, H5_INDEX_NAME, H5_ITER_INC, &VisitObject, &visit);
+  Visit visit{path, layout, {}, {}, "", ""};
+  H5O_info_t root;  // loaded by the library when it opened the file
+  if (H5Oget_info2(file_id, &root, H5O_INFO_BASIC) >= 0 && CheckObject(&visit, root.addr, "/")) {
+    H5Lvisit(file_id, H5_INDEX_NAME, H5_ITER_INC, &VisitLink, &visit);
+  }
   if (!visit.problem.empty()) throw InputError(path + ":" + visit.object, visit.problem, "the file is corrupt");
   std::vector<Range>& skip = visit.contiguous;
   std::sort(skip.begin(), skip.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });

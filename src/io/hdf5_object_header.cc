@@ -1,5 +1,6 @@
 #include "io/hdf5_object_header.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -104,13 +105,27 @@ class HeaderWalk {
     return std::move(found_);
   }
 
+  // What of the header the walk found beyond the file ("" when nothing): a
+  // header loaded from there would make libhdf5 allocate what its corrupt
+  // sizes declare (the fuzzer found 4.1 GB for a header address beyond it).
+  const std::string& outside() const { return outside_; }
+
  private:
   // The header prefix: its version, the flags that shape its messages, and
   // its first block of messages.
   bool Prefix(std::uint64_t address, std::deque<Block>* blocks) {
     std::vector<unsigned char> head;
-    if (!ReadAt(raw_, address, 16, layout_.file_size, &head)) return false;
+    if (address >= layout_.file_size ||
+        !ReadAt(raw_, address, std::min<std::uint64_t>(16, layout_.file_size - address), layout_.file_size, &head) ||
+        head.size() < 8) {
+      outside_ = "object header beyond the file";
+      return false;
+    }
     if (head[0] == 1) {
+      if (head.size() < 16) {
+        outside_ = "object header beyond the file";
+        return false;
+      }
       // Version 1: version, reserved, 2-byte message count, 4-byte reference
       // count, 4-byte size of the first block, then padding to 16 bytes.
       version_ = 1;
@@ -129,10 +144,16 @@ class HeaderWalk {
     std::uint64_t at = 6 + ((flags & 0x20) ? 16 : 0) + ((flags & 0x10) ? 4 : 0);
     const std::size_t width = std::size_t{1} << (flags & 0x03);
     std::vector<unsigned char> field;
-    if (!ReadAt(raw_, address + at, width, layout_.file_size, &field)) return false;
+    if (!ReadAt(raw_, address + at, width, layout_.file_size, &field)) {
+      outside_ = "object header beyond the file";
+      return false;
+    }
     const std::uint64_t size = Decode(field.data(), width);
     at += width;
-    if (size > layout_.file_size) return false;
+    if (size > layout_.file_size) {
+      outside_ = "object header block beyond the file";
+      return false;
+    }
     blocks->push_back({address + at, address + at + size});
     return true;
   }
@@ -141,6 +162,7 @@ class HeaderWalk {
   bool Messages(const Block& block, std::deque<Block>* blocks) {
     std::vector<unsigned char> bytes;
     if (block.end < block.begin || !ReadAt(raw_, block.begin, block.end - block.begin, layout_.file_size, &bytes)) {
+      outside_ = "object header block beyond the file";
       return false;
     }
     // The blocks of a header do not overlap: more bytes than the file holds
@@ -174,12 +196,15 @@ class HeaderWalk {
 
   // A continuation message: the address and length of the next block. A
   // version 2 block starts with "OCHK" and ends with a checksum.
-  bool Continuation(const unsigned char* data, std::size_t size, std::deque<Block>* blocks) const {
+  bool Continuation(const unsigned char* data, std::size_t size, std::deque<Block>* blocks) {
     const std::size_t need = layout_.sizeof_addr + layout_.sizeof_size;
     if (size < need) return false;
     const std::uint64_t address = Decode(data, layout_.sizeof_addr);
     const std::uint64_t length = Decode(data + layout_.sizeof_addr, layout_.sizeof_size);
-    if (address > layout_.file_size || length > layout_.file_size - address) return false;
+    if (address > layout_.file_size || length > layout_.file_size - address) {
+      outside_ = "continuation block beyond the file";
+      return false;
+    }
     if (version_ == 1) {
       blocks->push_back({address, address + length});
       return true;
@@ -228,9 +253,10 @@ class HeaderWalk {
   }
 
   std::FILE* raw_;
-  const std::string& name_;
+  const std::string name_;
   const FileLayout& layout_;
   MessageVisitor visit_;
+  std::string outside_;  // what of the header lies beyond the file
   int version_ = 1;
   bool creation_order_ = false;
   std::uint64_t walked_ = 0;
@@ -343,8 +369,12 @@ std::string OverrunOf(std::uint64_t type, const unsigned char* data, std::size_t
       if (!value) return "";
       at = data[0] < 3 ? 4 : 2;
     }
-    if (at + 4 > size || Decode(data + at, 4) > size - at - 4) return "fill value" + beyond;
-    return "";
+    if (at + 4 > size) return "fill value" + beyond;
+    // The new message's size is decoded signed: none is copied for a
+    // negative one (the library's "undefined").
+    const std::uint64_t value = Decode(data + at, 4);
+    if (type == kFillValueMessage && value >= 0x80000000u) return "";
+    return value > size - at - 4 ? "fill value" + beyond : "";
   }
   if (type != kAttributeMessage) return "";
   // The library copies an attribute's data, elements x element size, from
@@ -377,10 +407,11 @@ std::string CheckHeaderMessages(const std::string& path, std::uint64_t address, 
   const FilePtr raw(std::fopen(path.c_str(), "rb"));
   if (!raw) return "";
   std::string problem;
-  HeaderWalk(raw.get(), "", layout, [&](std::uint64_t type, const unsigned char* data, std::size_t size) {
+  HeaderWalk walk(raw.get(), "", layout, [&](std::uint64_t type, const unsigned char* data, std::size_t size) {
     if (problem.empty()) problem = OverrunOf(type, data, size, layout.sizeof_size);
-  }).Walk(address);
-  return problem;
+  });
+  walk.Walk(address);
+  return problem.empty() ? walk.outside() : problem;
 }
 
 }  // namespace nbglm::hdf5

@@ -47,7 +47,9 @@ AttributeValues FindAttributeValues(const std::string& path, std::uint64_t addre
 // What of the header at `address` libhdf5 1.10 would copy from beyond the
 // message holding it — a datatype (in a datatype or attribute message), a
 // fill value or an attribute's value — as "datatype beyond its 40-byte
-// message", or "" when nothing. The library decodes these without looking at
+// message", or what of the header lies beyond the file ("object header
+// beyond the file"; the library would allocate what it read there as sizes:
+// 4.1 GB for one the fuzzer found), or "" when nothing. The library decodes these without looking at
 // the message's end when it opens the object or its attributes: the fuzzer
 // found an enum whose base type declared 6 MB members make H5Dopen2 copy
 // 12 MB out of a 320-byte header. Structures the walk cannot follow are

@@ -214,6 +214,22 @@ TEST(Hdf5ObjectHeaderTest, MessagesTheLibraryWouldReadBeyondAreRefusedOnOpen) {
             }),
             "/obs: attribute value beyond its 152-byte message: the file is corrupt");
   // A fill value (message type 5, version 2, defined) of 1000 bytes in 8.
+  // The object header address of /obs/flag (its symbol-table entry)
+  // beyond the end of the file: libhdf5 would allocate what it reads there
+  // as sizes (4.1 GB in the fuzzer's tests/data/bad/h5_object_header_beyond_file.h5ad).
+  EXPECT_EQ(OpenAfter([](H5Copy& copy) {
+              std::uint64_t address = 0;
+              {
+                const hdf5::File file(copy.path());
+                address = Info(file, "/obs/flag").addr;
+              }
+              std::string bytes(8, '\0');
+              for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((address >> (8 * i)) & 0xFF);
+              const std::vector<std::size_t> at = copy.Find(bytes);
+              ASSERT_FALSE(at.empty());
+              for (const std::size_t entry : at) copy.Put(entry, 0xF50000C0, 8);
+            }),
+            "/obs/flag: object header beyond the file: the file is corrupt");
   const std::string fill = OpenAfter([](H5Copy& copy) {
     const std::vector<std::size_t> at = copy.Find(std::string("\x05\x00\x08\x00\x01\x00\x00\x00\x02\x02\x02\x01", 12));
     ASSERT_FALSE(at.empty());
