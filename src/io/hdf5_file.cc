@@ -403,6 +403,15 @@ Dataset::Dataset(const File& file, const std::string& name) : path_(file.path())
     if (!space.ok() || !type.ok()) throw InputError(Where(), "unreadable", "the file is corrupt");
     dims_ = DimsOf(space.get(), Where());
     value_class_ = ClassOf(type.get());
+    // The library's conversion buffer holds at least one element of the
+    // size the datatype declares: a corrupt size of 4 GB made H5Dread
+    // allocate and clear 4 GB (found by fuzz/hdf5_fuzzer.cc). No writer
+    // stores numbers wider than 16 bytes (a long double).
+    const std::size_t width = H5Tget_size(type.get());
+    if (value_class_ != ValueClass::kOther && value_class_ != ValueClass::kString && width > 16) {
+      throw InputError(Where(), std::to_string(width) + "-byte " + ClassName(value_class_) + " values",
+                       "numbers are at most 16 bytes (corrupt)");
+    }
   } catch (...) {
     H5Dclose(id_);
     id_ = -1;

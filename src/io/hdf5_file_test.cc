@@ -278,5 +278,20 @@ TEST(Hdf5FileTest, VariableLengthStringsNeedOneByteCharacters) {
                 "characters (corrupt)");
 }
 
+TEST(Hdf5FileTest, NumbersWiderThan16BytesAreRefused) {
+  // The datatype messages (v1 header: type 3, 16 bytes, constant) of the
+  // 64-bit signed integer datasets, /obs/n among them, declaring 4 GB
+  // elements: H5Dread would allocate and clear one such element.
+  H5Copy copy("x_csr.h5ad");
+  const std::string message("\x03\x00\x10\x00\x01\x00\x00\x00\x10\x08\x00\x00\x08\x00\x00\x00", 16);
+  const std::vector<std::size_t> at = copy.Find(message);
+  ASSERT_FALSE(at.empty());
+  for (const std::size_t type : at) copy.Put(type + 12, 0xFFFFF709u, 4);
+  copy.Save();
+  const hdf5::File file(copy.path());
+  EXPECT_EQ(Message([&] { hdf5::Dataset(file, "/obs/n"); }),
+            copy.path() + ":/obs/n: 4294965001-byte integer values: numbers are at most 16 bytes (corrupt)");
+}
+
 }  // namespace
 }  // namespace nbglm

@@ -3,8 +3,8 @@
 // H5Aread converts variable-length strings as it reads, allocating the
 // length each heap reference declares before looking at the heap, and takes
 // no transfer property list, hence no memory manager (libhdf5 1.10.8; HDF
-// Group issue 2193 asks for a way to query the lengths first). The fuzzer
-// found a 4.3 GB declared length (docs/reliability.md). To check the
+// Group issue 2193 asks for a way to query the lengths first): a corrupt
+// length of 4 GiB is allocated as declared (docs/reliability.md). To check the
 // references before the library reads them (CheckReferences), the value is
 // found here by walking the object header as the file format specification
 // describes it (docs/formats.md "HDF5 inputs"): version 1 and 2 headers,
