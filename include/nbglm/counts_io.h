@@ -95,6 +95,10 @@ class CountReader {
   std::vector<std::string> FeatureNames(Index begin, Index end) const;
   // Bytes the counts of Read(begin, end) occupy (CSR or dense).
   std::int64_t BytesToRead(Index begin, Index end) const;
+  // The non-zero counts of features [begin, end), counted while opening:
+  // a measure of the work of fitting them (a distributed run balances its
+  // ranks' feature ranges by it, docs/distributed.md).
+  std::int64_t Nonzeros(Index begin, Index end) const;
   // Throws InputError for a range outside [0, num_features()] or empty.
   CountMatrix Read(Index begin, Index end) const;
 

@@ -428,10 +428,7 @@ std::vector<std::string> CountReader::FeatureNames(Index begin, Index end) const
 }
 
 std::int64_t CountReader::BytesToRead(Index begin, Index end) const {
-  CheckRange(begin, end);
-  std::int64_t stored = 0;
-  const std::vector<std::uint32_t>& nonzeros = impl_->Nonzeros();
-  for (Index f = begin; f < end; ++f) stored += nonzeros[static_cast<std::size_t>(f)];
+  const std::int64_t stored = Nonzeros(begin, end);
   const std::int64_t dense = static_cast<std::int64_t>(end - begin) * impl_->num_observations;
   const bool sparse = impl_->kind == Impl::Kind::kMatrixMarket ||
                      (impl_->kind == Impl::Kind::kBlocks && !impl_->blocks->is_dense()) ||
@@ -447,6 +444,14 @@ std::int64_t CountReader::BytesToRead(Index begin, Index end) const {
     for (Index f = begin; f < end; ++f) entries += impl_->entries[static_cast<std::size_t>(f)];
   }
   return entries * 12 + static_cast<std::int64_t>(end - begin + 1) * 8;
+}
+
+std::int64_t CountReader::Nonzeros(Index begin, Index end) const {
+  CheckRange(begin, end);
+  const std::vector<std::uint32_t>& nonzeros = impl_->Nonzeros();
+  std::int64_t total = 0;
+  for (Index f = begin; f < end; ++f) total += nonzeros[static_cast<std::size_t>(f)];
+  return total;
 }
 
 CountMatrix CountReader::Read(Index begin, Index end) const {

@@ -89,6 +89,15 @@ TEST_F(CountsIoTest, ReadsMatrixMarketAsSparse) {
   // Library sizes summed while opening, as the matrix's own column sums.
   EXPECT_EQ(CountReader(Write("y.mtx", kMtx)).ObservationTotals(), (std::vector<double>{5, 2, 0, 19}));
   EXPECT_EQ(CountReader(Write("y.tsv", CountsToTsv(counts))).ObservationTotals(), (std::vector<double>{5, 2, 0, 19}));
+  // Non-zeros per feature range, counted while opening.
+  for (const std::string name : {"z.mtx", "z.tsv"}) {
+    const CountReader reader(Write(name, name == "z.mtx" ? std::string(kMtx) : CountsToTsv(counts)));
+    EXPECT_EQ(reader.Nonzeros(0, 3), 5) << name;
+    EXPECT_EQ(reader.Nonzeros(1, 2), 0) << name;
+    EXPECT_EQ(reader.Nonzeros(2, 3), 3) << name;
+    EXPECT_EQ(reader.Nonzeros(1, 1), 0) << name;
+    EXPECT_THROW(reader.Nonzeros(2, 4), InputError) << name;
+  }
 }
 
 TEST_F(CountsIoTest, MatrixMarketAcceptsAnyOrderRealIntegralsAndDropsZeros) {
