@@ -13,9 +13,14 @@
 #include "nbglm/counts_io.h"
 #include "nbglm/error.h"
 #include "nbglm/fit.h"
+#include "same_fit.h"
 
 namespace nbglm {
 namespace {
+
+using testing::ExpectSameBits;
+using testing::ExpectSameFit;
+using testing::SameBits;
 
 // Counts of two groups of observations, held as the caller's dense
 // observations × features array (numpy C order), and the model ~ group.
@@ -73,37 +78,6 @@ Problem MakeProblem(Index features, Index n) {
   problem.size_factors = Vector::from_shape({static_cast<std::size_t>(n)});
   for (Index i = 0; i < n; ++i) problem.size_factors(i) = 0.6 + 0.1 * static_cast<double>(i % 9);
   return problem;
-}
-
-// Bit-identical, NaN included.
-bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-template <typename Array>
-void ExpectSameBits(const Array& a, const Array& b, const char* what) {
-  ASSERT_EQ(a.shape(), b.shape()) << what;
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    ASSERT_TRUE(SameBits(a.data()[k], b.data()[k])) << what << "[" << k << "]: " << a.data()[k] << " vs " << b.data()[k];
-  }
-}
-
-void ExpectSameFit(const FitResult& chunked, const FitResult& whole) {
-  EXPECT_EQ(chunked.feature_begin, whole.feature_begin);
-  EXPECT_EQ(chunked.feature_names, whole.feature_names);
-  EXPECT_EQ(chunked.location_names, whole.location_names);
-  EXPECT_EQ(chunked.scale_names, whole.scale_names);
-  ExpectSameBits(chunked.location_coef, whole.location_coef, "location_coef");
-  ExpectSameBits(chunked.scale_coef, whole.scale_coef, "scale_coef");
-  ExpectSameBits(chunked.location_se, whole.location_se, "location_se");
-  ExpectSameBits(chunked.scale_se, whole.scale_se, "scale_se");
-  ExpectSameBits(chunked.reduced_covariance, whole.reduced_covariance, "reduced_covariance");
-  ASSERT_EQ(chunked.loglik.size(), whole.loglik.size());
-  for (std::size_t f = 0; f < whole.loglik.size(); ++f) EXPECT_TRUE(SameBits(chunked.loglik[f], whole.loglik[f])) << f;
-  EXPECT_EQ(chunked.status, whole.status);
-  EXPECT_EQ(chunked.iterations, whole.iterations);
-  EXPECT_EQ(chunked.location_trained, whole.location_trained);
-  EXPECT_EQ(chunked.scale_trained, whole.scale_trained);
-  EXPECT_EQ(chunked.algorithm, whole.algorithm);
-  EXPECT_EQ(chunked.num_threads, whole.num_threads);
 }
 
 TEST(FitReaderTest, ChunkedFitsEqualTheWholeFitBitForBit) {
