@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/fit_run.h"
+
 namespace nbglm::cli {
 
 using Action = std::function<int()>;
@@ -26,7 +28,9 @@ void AddCountsOptions(CLI::App& command, std::string* counts, std::string* layer
 
 Action AddCheckDesignCommand(CLI::App& app);
 Action AddSimulateCommand(CLI::App& app);
-Action AddFitCommand(CLI::App& app);
+// `distribute`, when set, runs the fit split across processes (main() sets
+// it under mpirun; docs/distributed.md).
+Action AddFitCommand(CLI::App& app, FitDistributor distribute = nullptr);
 Action AddTestCommand(CLI::App& app);
 Action AddDesignCommand(CLI::App& app);
 Action AddDeCommand(CLI::App& app);

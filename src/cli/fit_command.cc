@@ -63,7 +63,7 @@ class Progress {
 
 }  // namespace
 
-Action AddFitCommand(CLI::App& app) {
+Action AddFitCommand(CLI::App& app, FitDistributor distribute) {
   CLI::App* command = app.add_subcommand("fit", "fit NB location-scale GLMs, one per feature");
   struct Options {
     ModelOptions model;
@@ -100,7 +100,7 @@ Action AddFitCommand(CLI::App& app) {
   command->add_option("--features", options->features, "feature range BEGIN:END (0-based, END exclusive)");
   command->add_flag("--quiet", options->quiet, "no progress output");
   command->add_option("--out", options->out, "output directory")->required();
-  return [command, options, threads]() {
+  return [command, options, threads, distribute]() {
     if (!command->parsed()) return -1;
     FitOptions fit_options;
     fit_options.algorithm = ParseAlgorithm(options->algorithm);
@@ -150,45 +150,65 @@ Action AddFitCommand(CLI::App& app) {
         throw InputError("--features", options->features, "must be BEGIN:END with 0 <= BEGIN <= END");
       }
     }
-    options->model.DefaultSamplesToCounts(options->counts);
-    NbGlmModel built = options->model.Build(/*require_identifiable=*/true);
-    const CountReader reader(options->counts, CountFormat::kDetect, options->layer);
-    FitRequest request;
-    request.model = options->model;
-    request.size_factors = options->size_factors;
-    request.fit = fit_options;
-    request.cox_reid = cox_reid;
-    request.chunk_bytes = static_cast<std::int64_t>(options->memory_budget_mb) * (1 << 20) / 2;
-    const FitRun run = PrepareFit(request, std::move(built), reader, "--counts " + options->counts);
-    const NbGlmModel& model = run.model;
-    const Vector& size_factors = run.size_factors;
-    const std::string& sf = options->size_factors;
+    // Every step from here reads or writes; a distributed run does them
+    // split across its processes (docs/distributed.md).
+    FitCommandSteps steps;
+    steps.quiet = options->quiet;
+    steps.prepare = [options, fit_options, cox_reid]() {
+      options->model.DefaultSamplesToCounts(options->counts);
+      NbGlmModel built = options->model.Build(/*require_identifiable=*/true);
+      CountReader reader(options->counts, CountFormat::kDetect, options->layer);
+      FitRequest request;
+      request.model = options->model;
+      request.size_factors = options->size_factors;
+      request.fit = fit_options;
+      request.cox_reid = cox_reid;
+      request.chunk_bytes = static_cast<std::int64_t>(options->memory_budget_mb) * (1 << 20) / 2;
+      FitRun run = PrepareFit(request, std::move(built), reader, "--counts " + options->counts);
+      return PreparedFit{std::move(request), std::move(reader), std::move(run)};
+    };
+    steps.write = [options](const PreparedFit& prepared, const std::function<void(FitOutputWriter&)>& append,
+                            std::size_t chunks, int ranks) {
+      const NbGlmModel& model = prepared.run.model;
+      const Vector& size_factors = prepared.run.size_factors;
+      const std::string& sf = options->size_factors;
+      FitOutputWriter writer(options->out, model);
+      append(writer);
+      FitRunInfo info;
+      info.counts_path = options->counts;
+      info.extra.emplace_back("size_factors", sf.empty() ? "none" : sf);
+      info.extra.emplace_back("chunks", std::to_string(chunks));
+      if (ranks > 1) info.extra.emplace_back("ranks", std::to_string(ranks));
+      // What `nbglm test` needs to refit a reduced model on the same data.
+      info.inputs.emplace_back(kInputCounts, AbsolutePath(options->counts));
+      RecordModelInputs(options->model, &info);
+      info.inputs.emplace_back(kInputSizeFactors,
+                               size_factors.size() > 0 ? AbsolutePath(options->out + "/size_factors.tsv") : "");
+      info.inputs.emplace_back(kInputAlgorithm, ToString(prepared.request.fit.algorithm));
+      info.inputs.emplace_back(kInputScaleEstimate, options->scale_estimate);
+      info.inputs.emplace_back(kInputNoise, ToString(prepared.request.fit.noise));
+      info.inputs.emplace_back(kInputFeatures, options->features);
+      info.inputs.emplace_back(kInputLayer, options->layer);
+      if (size_factors.size() > 0) {
+        info.files.emplace_back("size_factors.tsv",
+                                SizeFactorsToTsv(size_factors, model.location.design.observation_names));
+      }
+      info.command_line = CommandLine();
+      writer.Finish(info);
+      if (!options->quiet) std::cerr << writer.BriefReport() << "\n";
+    };
+    if (distribute) return distribute(steps);
+    const PreparedFit prepared = steps.prepare();
     Progress progress(!options->quiet);
-    FitOutputWriter writer(options->out, model);
-    FitChunks(
-        run, request, reader, [&progress](Index done, Index total) { progress.Update(done, total); },
-        [&writer](FitResult& result) { writer.Append(result); });
-    FitRunInfo info;
-    info.counts_path = options->counts;
-    info.extra.emplace_back("size_factors", sf.empty() ? "none" : sf);
-    info.extra.emplace_back("chunks", std::to_string(run.chunks.size()));
-    // What `nbglm test` needs to refit a reduced model on the same data.
-    info.inputs.emplace_back(kInputCounts, AbsolutePath(options->counts));
-    RecordModelInputs(options->model, &info);
-    info.inputs.emplace_back(kInputSizeFactors,
-                             size_factors.size() > 0 ? AbsolutePath(options->out + "/size_factors.tsv") : "");
-    info.inputs.emplace_back(kInputAlgorithm, ToString(fit_options.algorithm));
-    info.inputs.emplace_back(kInputScaleEstimate, options->scale_estimate);
-    info.inputs.emplace_back(kInputNoise, ToString(fit_options.noise));
-    info.inputs.emplace_back(kInputFeatures, options->features);
-    info.inputs.emplace_back(kInputLayer, options->layer);
-    if (size_factors.size() > 0) {
-      info.files.emplace_back("size_factors.tsv",
-                              SizeFactorsToTsv(size_factors, model.location.design.observation_names));
-    }
-    info.command_line = CommandLine();
-    writer.Finish(info);
-    if (!options->quiet) std::cerr << writer.BriefReport() << "\n";
+    steps.write(
+        prepared,
+        [&](FitOutputWriter& writer) {
+          FitChunks(
+              prepared.run, prepared.request, prepared.reader,
+              [&progress](Index done, Index total) { progress.Update(done, total); },
+              [&writer](FitResult& result) { writer.Append(result); });
+        },
+        prepared.run.chunks.size(), 1);
     return 0;
   };
 }

@@ -5,6 +5,7 @@
 #ifndef NBGLM_SRC_CLI_FIT_RUN_H_
 #define NBGLM_SRC_CLI_FIT_RUN_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "cli/model_options.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/fit.h"
+#include "nbglm/fit_output.h"
 #include "nbglm/model.h"
 
 namespace nbglm::cli {
@@ -56,6 +58,33 @@ void FitChunks(const FitRun& run, const FitRequest& request, const CountReader& 
 // Fit over that range returns it (feature_begin = run.begin).
 FitResult CollectFit(const FitRun& run, const FitRequest& request, const CountReader& reader,
                      const std::function<void(Index done, Index total)>& progress);
+
+// `nbglm fit` before its fits: the request, the counts and PrepareFit's run.
+struct PreparedFit {
+  FitRequest request;
+  CountReader reader;
+  FitRun run;
+};
+
+// `nbglm fit` in steps, for a caller that splits the features across
+// processes (src/distributed/, docs/distributed.md): every process prepares
+// (reads the input, computes the size factors over all features), fits a
+// range of features, and one process writes every result.
+struct FitCommandSteps {
+  // Checks the options, reads the input and resolves the size factors.
+  std::function<PreparedFit()> prepare;
+  // Writes --out as the command does: `append` hands the writer the results
+  // in feature order; `chunks` (all processes' together) and `ranks` (> 1:
+  // recorded as "ranks") go to summary.json.
+  std::function<void(const PreparedFit&, const std::function<void(FitOutputWriter&)>& append, std::size_t chunks,
+                     int ranks)>
+      write;
+  bool quiet = false;
+};
+
+// Runs the steps (returns the exit status); set by main() when the tool is
+// one of several MPI ranks.
+using FitDistributor = std::function<int(const FitCommandSteps&)>;
 
 }  // namespace nbglm::cli
 

@@ -9,16 +9,45 @@
 #include "cli/commands.h"
 #include "nbglm/error.h"
 #include "nbglm/version.h"
+#ifdef NBGLM_WITH_MPI
+#include "distributed/mpi_run.h"
+#endif
+
+namespace {
+
+// Where the ranks of a distributed run other than rank 0 send their copies
+// of a message: nowhere.
+std::ostream& NullStream() {
+  static std::ostream null(nullptr);
+  return null;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   nbglm::cli::SetCommandLine(argc, argv);
+  // Under mpirun with several ranks `nbglm fit` is split across them
+  // (docs/distributed.md); messages that every rank would print alike (the
+  // command line is the same everywhere) are printed by rank 0 alone.
+  nbglm::cli::FitDistributor distribute;
+  bool speaks = true;
+#ifdef NBGLM_WITH_MPI
+  const nbglm::distributed::MpiSession mpi(&argc, &argv);
+  if (mpi.distributed()) {
+    distribute = [&mpi](const nbglm::cli::FitCommandSteps& steps) {
+      return nbglm::distributed::RunFitOverMpi(steps, mpi);
+    };
+    speaks = mpi.rank() == 0;
+  }
+#endif
+  std::ostream& err = speaks ? std::cerr : NullStream();
   CLI::App app{"nbglm: negative-binomial location-scale GLMs with constraints"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("nbglm ") + nbglm::Version());
   std::vector<nbglm::cli::Action> actions;
   actions.push_back(nbglm::cli::AddCheckDesignCommand(app));
   actions.push_back(nbglm::cli::AddSimulateCommand(app));
-  actions.push_back(nbglm::cli::AddFitCommand(app));
+  actions.push_back(nbglm::cli::AddFitCommand(app, distribute));
   actions.push_back(nbglm::cli::AddTestCommand(app));
   actions.push_back(nbglm::cli::AddDesignCommand(app));
   actions.push_back(nbglm::cli::AddDeCommand(app));
@@ -27,18 +56,23 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return app.exit(e);
+    return speaks ? app.exit(e) : 0;
   } catch (const CLI::ParseError& e) {
     // One line, naming the option and the rule, then exit 2 (docs/cli.md).
     // CLI11 checks required options before it reports arguments it does not
     // know; an unknown argument is the likelier mistake, so it is named first.
     const std::vector<std::string> unknown = app.remaining(true);
     if (!unknown.empty()) {
-      std::cerr << "nbglm: error: " << unknown.front() << ": unknown "
-                << (unknown.front().rfind("-", 0) == 0 ? "option" : "subcommand or argument") << " (see nbglm --help)\n";
+      err << "nbglm: error: " << unknown.front() << ": unknown "
+          << (unknown.front().rfind("-", 0) == 0 ? "option" : "subcommand or argument") << " (see nbglm --help)\n";
       return 2;
     }
-    std::cerr << "nbglm: error: " << e.what() << " (see nbglm --help)\n";
+    err << "nbglm: error: " << e.what() << " (see nbglm --help)\n";
+    return 2;
+  }
+  if (distribute && !app.got_subcommand("fit")) {
+    err << "nbglm: error: " << app.get_subcommands().front()->get_name() << ": runs in one process, not under mpirun"
+        << " with several ranks (only fit is distributed: docs/distributed.md)\n";
     return 2;
   }
   try {
@@ -47,14 +81,14 @@ int main(int argc, char** argv) {
       if (status >= 0) return status;
     }
   } catch (const nbglm::InputError& e) {
-    std::cerr << "nbglm: error: " << e.what() << "\n";
+    err << "nbglm: error: " << e.what() << "\n";
     return 2;
   } catch (const std::bad_alloc&) {
-    std::cerr << "nbglm: error: out of memory (a smaller --memory-budget, fewer --threads or a feature range "
-                 "with --features holds less)\n";
+    err << "nbglm: error: out of memory (a smaller --memory-budget, fewer --threads or a feature range "
+           "with --features holds less)\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "nbglm: internal error: " << e.what() << "\n";
+    err << "nbglm: internal error: " << e.what() << "\n";
     return 1;
   }
   return 2;
