@@ -1,6 +1,7 @@
 // Entry point of the `nbglm` tool: dispatches to the subcommands of
 // docs/cli.md and maps caller mistakes to exit status 2 with one line.
 #include <exception>
+#include <functional>
 #include <iostream>
 #include <new>
 #include <string>
@@ -13,34 +14,30 @@
 #include "distributed/mpi_run.h"
 #endif
 
-namespace {
-
-// Where the ranks of a distributed run other than rank 0 send their copies
-// of a message: nowhere.
-std::ostream& NullStream() {
-  static std::ostream null(nullptr);
-  return null;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   nbglm::cli::SetCommandLine(argc, argv);
   // Under mpirun with several ranks `nbglm fit` is split across them
-  // (docs/distributed.md); messages that every rank would print alike (the
-  // command line is the same everywhere) are printed by rank 0 alone.
+  // (docs/distributed.md). `fail(status, "error: …")` prints "nbglm: error: …"
+  // and returns the status; under mpirun every rank takes part in one status
+  // exchange instead, and rank 0 prints the first failed rank's line.
   nbglm::cli::FitDistributor distribute;
   bool speaks = true;
+  std::function<int(int, const std::string&)> fail = [](int status, const std::string& message) {
+    std::cerr << "nbglm: " << message << "\n";
+    return status;
+  };
 #ifdef NBGLM_WITH_MPI
   const nbglm::distributed::MpiSession mpi(&argc, &argv);
   if (mpi.distributed()) {
     distribute = [&mpi](const nbglm::cli::FitCommandSteps& steps) {
       return nbglm::distributed::RunFitOverMpi(steps, mpi);
     };
+    fail = [&mpi](int status, const std::string& message) {
+      return nbglm::distributed::FailOverMpi(mpi, status, message);
+    };
     speaks = mpi.rank() == 0;
   }
 #endif
-  std::ostream& err = speaks ? std::cerr : NullStream();
   CLI::App app{"nbglm: negative-binomial location-scale GLMs with constraints"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("nbglm ") + nbglm::Version());
@@ -63,17 +60,16 @@ int main(int argc, char** argv) {
     // know; an unknown argument is the likelier mistake, so it is named first.
     const std::vector<std::string> unknown = app.remaining(true);
     if (!unknown.empty()) {
-      err << "nbglm: error: " << unknown.front() << ": unknown "
-          << (unknown.front().rfind("-", 0) == 0 ? "option" : "subcommand or argument") << " (see nbglm --help)\n";
-      return 2;
+      return fail(2, "error: " + unknown.front() + ": unknown " +
+                         (unknown.front().rfind("-", 0) == 0 ? "option" : "subcommand or argument") +
+                         " (see nbglm --help)");
     }
-    err << "nbglm: error: " << e.what() << " (see nbglm --help)\n";
-    return 2;
+    return fail(2, std::string("error: ") + e.what() + " (see nbglm --help)");
   }
   if (distribute && !app.got_subcommand("fit")) {
-    err << "nbglm: error: " << app.get_subcommands().front()->get_name() << ": runs in one process, not under mpirun"
-        << " with several ranks (only fit is distributed: docs/distributed.md)\n";
-    return 2;
+    return fail(2, "error: " + app.get_subcommands().front()->get_name() +
+                       ": runs in one process, not under mpirun with several ranks (only fit is distributed: "
+                       "docs/distributed.md)");
   }
   try {
     for (const auto& action : actions) {
@@ -81,15 +77,12 @@ int main(int argc, char** argv) {
       if (status >= 0) return status;
     }
   } catch (const nbglm::InputError& e) {
-    err << "nbglm: error: " << e.what() << "\n";
-    return 2;
+    return fail(2, std::string("error: ") + e.what());
   } catch (const std::bad_alloc&) {
-    err << "nbglm: error: out of memory (a smaller --memory-budget, fewer --threads or a feature range "
-           "with --features holds less)\n";
-    return 1;
+    return fail(1, "error: out of memory (a smaller --memory-budget, fewer --threads or a feature range "
+                   "with --features holds less)");
   } catch (const std::exception& e) {
-    err << "nbglm: internal error: " << e.what() << "\n";
-    return 1;
+    return fail(1, std::string("internal error: ") + e.what());
   }
   return 2;
 }

@@ -127,6 +127,45 @@ void PrintFailure(const std::string& message, int failed_rank, int size, int fai
   std::cerr << line << message.substr(colon) << "\n";
 }
 
+// The one status exchange of a run, which every rank reaches whatever
+// happened to it: each rank's {status, chunks, bytes of results} into *all.
+// When some rank failed, the first failed rank's line is printed by rank 0
+// and its exit status returned on every rank; 0 when none failed.
+int ExchangeStatuses(FailureNotices* notices, const Outcome& outcome, std::int64_t chunks, std::int64_t bytes,
+                     int rank, int size, std::vector<std::int64_t>* all) {
+  const std::int64_t mine[3] = {outcome.code, chunks, bytes};
+  all->assign(3 * static_cast<std::size_t>(size), 0);
+  MPI_Allgather(mine, 3, MPI_INT64_T, all->data(), 3, MPI_INT64_T, MPI_COMM_WORLD);
+  std::vector<std::int64_t> codes(static_cast<std::size_t>(size));
+  int failed_rank = -1, failures = 0;
+  for (int r = 0; r < size; ++r) {
+    codes[static_cast<std::size_t>(r)] = (*all)[3 * static_cast<std::size_t>(r)];
+    if (codes[static_cast<std::size_t>(r)] > 0) {
+      ++failures;
+      if (failed_rank < 0) failed_rank = r;
+    }
+  }
+  notices->Settle(codes);
+  if (failed_rank < 0) return 0;
+  if (rank == failed_rank && rank != 0) {
+    MPI_Send(outcome.message.data(), static_cast<int>(outcome.message.size()), MPI_CHAR, 0, kMessageTag,
+             MPI_COMM_WORLD);
+  }
+  if (rank == 0) {
+    std::string message = outcome.message;
+    if (failed_rank != 0) {
+      MPI_Status status;
+      MPI_Probe(failed_rank, kMessageTag, MPI_COMM_WORLD, &status);
+      int length = 0;
+      MPI_Get_count(&status, MPI_CHAR, &length);
+      message.assign(static_cast<std::size_t>(length), '\0');
+      MPI_Recv(message.data(), length, MPI_CHAR, failed_rank, kMessageTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    }
+    PrintFailure(message, failed_rank, size, failures);
+  }
+  return static_cast<int>(codes[static_cast<std::size_t>(failed_rank)]);
+}
+
 }  // namespace
 
 MpiSession::MpiSession(int* argc, char*** argv) {
@@ -141,6 +180,13 @@ MpiSession::MpiSession(int* argc, char*** argv) {
 
 MpiSession::~MpiSession() {
   if (initialised_) MPI_Finalize();
+}
+
+int FailOverMpi(const MpiSession& session, int status, const std::string& message) {
+  FailureNotices notices(session.rank(), session.size(), session.threads_may_call_mpi());
+  notices.Announce();
+  std::vector<std::int64_t> all;
+  return ExchangeStatuses(&notices, Outcome{status, message}, 0, 0, session.rank(), session.size(), &all);
 }
 
 int RunFitOverMpi(const cli::FitCommandSteps& steps, const MpiSession& session) {
@@ -174,43 +220,12 @@ int RunFitOverMpi(const cli::FitCommandSteps& steps, const MpiSession& session) 
     }
   });
   if (outcome.code > 0) notices.Announce();
-
-  // Every rank's status, chunks and result size, on every rank.
-  const std::int64_t mine_status[3] = {outcome.code, chunks, static_cast<std::int64_t>(results.size())};
-  std::vector<std::int64_t> all(3 * static_cast<std::size_t>(size));
-  MPI_Allgather(mine_status, 3, MPI_INT64_T, all.data(), 3, MPI_INT64_T, MPI_COMM_WORLD);
-  std::vector<std::int64_t> codes(static_cast<std::size_t>(size));
-  int failed_rank = -1, failures = 0;
+  std::vector<std::int64_t> all;
+  const int failed = ExchangeStatuses(&notices, outcome, chunks, static_cast<std::int64_t>(results.size()), rank,
+                                      size, &all);
+  if (failed != 0) return failed;
   std::int64_t total_chunks = 0;
-  for (int r = 0; r < size; ++r) {
-    codes[static_cast<std::size_t>(r)] = all[3 * static_cast<std::size_t>(r)];
-    total_chunks += all[3 * static_cast<std::size_t>(r) + 1];
-    if (codes[static_cast<std::size_t>(r)] > 0) {
-      ++failures;
-      if (failed_rank < 0) failed_rank = r;
-    }
-  }
-  notices.Settle(codes);
-  if (failed_rank >= 0) {
-    // The first failed rank's line, printed by rank 0 alone.
-    if (rank == failed_rank && rank != 0) {
-      MPI_Send(outcome.message.data(), static_cast<int>(outcome.message.size()), MPI_CHAR, 0, kMessageTag,
-               MPI_COMM_WORLD);
-    }
-    if (rank == 0) {
-      std::string message = outcome.message;
-      if (failed_rank != 0) {
-        MPI_Status status;
-        MPI_Probe(failed_rank, kMessageTag, MPI_COMM_WORLD, &status);
-        int length = 0;
-        MPI_Get_count(&status, MPI_CHAR, &length);
-        message.assign(static_cast<std::size_t>(length), '\0');
-        MPI_Recv(message.data(), length, MPI_CHAR, failed_rank, kMessageTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      }
-      PrintFailure(message, failed_rank, size, failures);
-    }
-    return static_cast<int>(codes[static_cast<std::size_t>(failed_rank)]);
-  }
+  for (int r = 0; r < size; ++r) total_chunks += all[3 * static_cast<std::size_t>(r) + 1];
 
   // Every rank succeeded: rank 0 receives the others' results in rank
   // (= feature) order, one rank at a time, and writes --out; the others

@@ -4,6 +4,8 @@
 #ifndef NBGLM_SRC_DISTRIBUTED_MPI_RUN_H_
 #define NBGLM_SRC_DISTRIBUTED_MPI_RUN_H_
 
+#include <string>
+
 #include "cli/fit_run.h"
 
 namespace nbglm::distributed {
@@ -40,6 +42,13 @@ class MpiSession {
 // prints one line naming that rank and the cause. --out is written only
 // after every rank has succeeded.
 int RunFitOverMpi(const cli::FitCommandSteps& steps, const MpiSession& session);
+
+// A failure of this rank before RunFitOverMpi (a command-line mistake, a
+// command that is not distributed): takes part in the same status exchange
+// as the ranks in RunFitOverMpi — a file that one node cannot see fails only
+// there — and returns what they return. `message` as main() prints it after
+// "nbglm: " ("error: …" or "internal error: …").
+int FailOverMpi(const MpiSession& session, int status, const std::string& message);
 
 }  // namespace nbglm::distributed
 
