@@ -246,11 +246,10 @@ int RunFitOverMpi(const cli::FitCommandSteps& steps, const MpiSession& session) 
           [&](FitOutputWriter& writer) {
             for (const FitResult& result : ReadFitResults(results, "rank 0's results")) writer.Append(result);
             results.clear();
-            for (; received < size;) {
+            while (received < size) {
               const int from = received++;
-              for (const FitResult& result : ReadFitResults(receive(from), "rank " + std::to_string(from) + "'s results")) {
-                writer.Append(result);
-              }
+              const std::string what = "rank " + std::to_string(from) + "'s results";
+              for (const FitResult& result : ReadFitResults(receive(from), what)) writer.Append(result);
             }
           },
           static_cast<std::size_t>(total_chunks), size);
