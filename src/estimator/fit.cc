@@ -243,10 +243,8 @@ void FitOneFeature(const CountMatrix& counts, Index feature, Index row, const Nb
   auto information = state->work.information.topLeftCorner(block, block);
   const auto free_basis = state->work.free_basis.leftCols(block);
   if (groups_at_limit) {
-    information.noalias() = -(free_basis.transpose() * state->work.hessian * free_basis);
-    for (Index i = 0; i < block; ++i) {
-      for (Index j = 0; j < i; ++j) information(j, i) = information(i, j);  // exactly symmetric
-    }
+    ProjectOnFreeDirections(&state->work);
+    information = state->work.free_information.topLeftCorner(block, block);
   } else {
     information = -state->work.hessian.topLeftCorner(block, block);
   }

@@ -12,18 +12,6 @@ constexpr int kMaxStepShrinks = 60;
 // rounding left (e.g. a column of Z̃_G⁻¹ computed by an LU factorization).
 constexpr double kLoadingTolerance = 1e-9;
 
-// Nᵀg and Nᵀ J N = −Nᵀ H N into work->free_gradient / free_information from
-// work->gradient and work->hessian.
-void ProjectOnFreeDirections(EstimatorWorkspace* work) {
-  const Index k = work->free_directions;
-  const auto basis = work->free_basis.leftCols(k);
-  work->free_gradient.head(k).noalias() = basis.transpose() * work->gradient;
-  work->free_information.topLeftCorner(k, k).noalias() = -(basis.transpose() * work->hessian * basis);
-  // Exactly symmetric, as the estimators' matrices are.
-  for (Index i = 0; i < k; ++i) {
-    for (Index j = 0; j < i; ++j) work->free_information(j, i) = work->free_information(i, j);
-  }
-}
 
 // The stopping rules of HasConverged along the free directions (the last
 // step's |Δℓ| is asked only when `last_change` is given: while the marked
@@ -48,6 +36,17 @@ bool FreeDirectionsConverged(double loglik, const double* last_change, const Fit
 }
 
 }  // namespace
+
+void ProjectOnFreeDirections(EstimatorWorkspace* work) {
+  const Index k = work->free_directions;
+  const auto basis = work->free_basis.leftCols(k);
+  work->free_gradient.head(k).noalias() = basis.transpose() * work->gradient;
+  work->free_information.topLeftCorner(k, k).noalias() = -(basis.transpose() * work->hessian * basis);
+  // Exactly symmetric, as the estimators' matrices are.
+  for (Index i = 0; i < k; ++i) {
+    for (Index j = 0; j < i; ++j) work->free_information(j, i) = work->free_information(i, j);
+  }
+}
 
 Index MarkGroupsHeadingToLimit(FeatureObjective& problem, const double* theta, const FitOptions& options,
                                EstimatorWorkspace* work) {

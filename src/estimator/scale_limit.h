@@ -46,6 +46,11 @@ Index MarkGroupsHeadingToLimit(FeatureObjective& problem, const double* theta, c
 // every unmarked scale group h. Sets and returns work->free_directions = k.
 Index BuildFreeDirections(const FeatureObjective& problem, bool train_location, EstimatorWorkspace* work);
 
+// Nᵀg and Nᵀ J N = −Nᵀ H N (exactly symmetric) into work->free_gradient and
+// work->free_information, from work->gradient and work->hessian and the
+// free directions BuildFreeDirections made.
+void ProjectOnFreeDirections(EstimatorWorkspace* work);
+
 // For the estimators' stopping rules, with work->gradient and work->hessian
 // evaluated at θ: some but not all scale groups head to the limit, and along
 // the free directions the predicted gain of a Newton step is within
