@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <limits>
 #include <numeric>
 
@@ -122,6 +123,23 @@ TestResult WaldTestCoefficient(const FitResult& fit, const NbGlmModel& model, co
                        "; scale parameters: " + scale_names + "; prefix loc: or scale: to choose)");
 }
 
+namespace {
+
+// 2Δℓ of two nested fits of one feature (Δℓ = ℓ_larger − ℓ_nested), as
+// {Δℓ, statistic}; NaN unless both fits are maxima. The larger model nests
+// the other, so Δℓ ≥ 0 up to the stopping tolerance: that rounding is
+// clamped to 0, a real violation stays visible as NaN.
+std::pair<double, double> NestedStatistic(FeatureStatus a, double larger, FeatureStatus b, double nested) {
+  if (!Testable(a) || !Testable(b)) return {kNaN, kNaN};
+  const double difference = larger - nested;
+  double statistic = 2.0 * difference;
+  const double slack = 1e-8 * (1.0 + std::abs(larger));
+  if (statistic < 0.0) statistic = statistic > -slack ? 0.0 : kNaN;
+  return {difference, statistic};
+}
+
+}  // namespace
+
 TestResult LikelihoodRatioTest(const FitResult& full, const NbGlmModel& full_model, const FitResult& reduced,
                                const NbGlmModel& reduced_model) {
   if (full.feature_names != reduced.feature_names) {
@@ -142,16 +160,7 @@ TestResult LikelihoodRatioTest(const FitResult& full, const NbGlmModel& full_mod
     const FeatureStatus a = full.status[f];
     const FeatureStatus b = reduced.status[f];
     const FeatureStatus worse = a != FeatureStatus::kConverged ? a : b;
-    double statistic = kNaN;
-    double difference = kNaN;
-    if (Testable(a) && Testable(b)) {
-      difference = full.loglik[f] - reduced.loglik[f];
-      statistic = 2.0 * difference;
-      // The full model nests the reduced one, so Δℓ ≥ 0 up to the stopping
-      // tolerance; clamp that rounding, keep a real violation visible as NaN.
-      const double slack = 1e-8 * (1.0 + std::abs(full.loglik[f]));
-      if (statistic < 0.0) statistic = statistic > -slack ? 0.0 : kNaN;
-    }
+    const auto [difference, statistic] = NestedStatistic(a, full.loglik[f], b, reduced.loglik[f]);
     const double pvalue = std::isfinite(statistic) ? boost::math::cdf(boost::math::complement(chi2, statistic)) : kNaN;
     result.estimate.push_back(difference);
     result.se.push_back(kNaN);
@@ -180,15 +189,7 @@ TestResult OverdispersionTest(const FitResult& nb, const NbGlmModel& nb_model, c
   for (std::size_t f = 0; f < nb.feature_names.size(); ++f) {
     const FeatureStatus a = nb.status[f];
     const FeatureStatus b = poisson.status[f];
-    double statistic = kNaN;
-    double difference = kNaN;
-    if (Testable(a) && Testable(b)) {
-      difference = nb.loglik[f] - poisson.loglik[f];
-      statistic = 2.0 * difference;
-      // The NB nests the Poisson: Δℓ ≥ 0 up to the stopping tolerance.
-      const double slack = 1e-8 * (1.0 + std::abs(nb.loglik[f]));
-      if (statistic < 0.0) statistic = statistic > -slack ? 0.0 : kNaN;
-    }
+    const auto [difference, statistic] = NestedStatistic(a, nb.loglik[f], b, poisson.loglik[f]);  // the NB nests it
     double pvalue = kNaN;
     if (statistic > 0.0) {
       pvalue = 0.5 * boost::math::cdf(boost::math::complement(chi2, statistic));
