@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "io/huge_pages.h"
 #include "nbglm/counts_io.h"
 #include "nbglm/error.h"
 #include "nbglm/table.h"
@@ -157,8 +158,8 @@ CountMatrix BlockCountSource::ReadDense(Index begin, Index end) const {
   std::vector<double> csr_values;
   std::vector<std::int64_t> cursor;
   if (sparse) {
-    csr_columns.resize(static_cast<std::size_t>(stored));
-    csr_values.resize(static_cast<std::size_t>(stored));
+    ResizeOnHugePages(&csr_columns, static_cast<std::size_t>(stored));
+    ResizeOnHugePages(&csr_values, static_cast<std::size_t>(stored));
     cursor.assign(row_offsets.begin(), row_offsets.end() - 1);
   } else {
     out = Matrix::from_shape({static_cast<std::size_t>(features), static_cast<std::size_t>(n)});
@@ -211,8 +212,10 @@ CountMatrix BlockCountSource::ReadByObservation(Index begin, Index end) const {
   if (sorted_within_observations_ && RandomAccess()) return ReadByObservationSearching(begin, end);
   std::vector<std::int64_t> row_offsets = RowOffsets(begin, end);
   const std::size_t total = static_cast<std::size_t>(row_offsets.back());
-  std::vector<std::int32_t> csr_columns(total);
-  std::vector<double> csr_values(total);
+  std::vector<std::int32_t> csr_columns;
+  std::vector<double> csr_values;
+  ResizeOnHugePages(&csr_columns, total);
+  ResizeOnHugePages(&csr_values, total);
   std::vector<std::int64_t> cursor(row_offsets.begin(), row_offsets.end() - 1);
   std::size_t observation = 0;
   ForEachEntry(0, num_entries_, [&](std::int64_t position, double value, std::int64_t feature) {
@@ -243,8 +246,10 @@ CountMatrix BlockCountSource::ReadByObservation(Index begin, Index end) const {
 CountMatrix BlockCountSource::ReadByObservationSearching(Index begin, Index end) const {
   std::vector<std::int64_t> row_offsets = RowOffsets(begin, end);
   const std::size_t total = static_cast<std::size_t>(row_offsets.back());
-  std::vector<std::int32_t> csr_columns(total);
-  std::vector<double> csr_values(total);
+  std::vector<std::int32_t> csr_columns;
+  std::vector<double> csr_values;
+  ResizeOnHugePages(&csr_columns, total);
+  ResizeOnHugePages(&csr_values, total);
   std::vector<std::int64_t> cursor(row_offsets.begin(), row_offsets.end() - 1);
   const auto index_at = [this](std::int64_t position) {
     double value = 0.0;
@@ -305,6 +310,8 @@ CountMatrix BlockCountSource::ReadByFeature(Index begin, Index end) const {
   for (Index f = begin; f < end; ++f) stored += nonzeros_[static_cast<std::size_t>(f)];
   csr_columns.reserve(static_cast<std::size_t>(stored));
   csr_values.reserve(static_cast<std::size_t>(stored));
+  AdviseHugePages(csr_columns.data(), csr_columns.capacity() * sizeof(std::int32_t));
+  AdviseHugePages(csr_values.data(), csr_values.capacity() * sizeof(double));
   std::vector<std::pair<std::int32_t, double>> entries;
   const auto by_observation = [](const auto& a, const auto& b) { return a.first < b.first; };
   // Feature f's entries, gathered in `entries`, into the CSR (sorted; a

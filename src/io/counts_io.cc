@@ -14,6 +14,7 @@
 #include "io/array_counts.h"
 #include "io/count_text.h"
 #include "io/hdf5_counts.h"
+#include "io/huge_pages.h"
 #include "io/line_source.h"
 #include "io/path_suffix.h"
 #include "nbglm/error.h"
@@ -173,8 +174,10 @@ CountMatrix CountReader::Impl::ReadMatrixMarket(Index begin, Index end) const {
     row_offsets[r + 1] = row_offsets[r] + entries[static_cast<std::size_t>(begin) + r];
   }
   const std::size_t total = static_cast<std::size_t>(row_offsets[num_rows]);
-  std::vector<std::int32_t> csr_columns(total);
-  std::vector<double> csr_values(total);
+  std::vector<std::int32_t> csr_columns;
+  std::vector<double> csr_values;
+  ResizeOnHugePages(&csr_columns, total);
+  ResizeOnHugePages(&csr_values, total);
   {
     std::vector<std::int64_t> cursor(row_offsets.begin(), row_offsets.end() - 1);
     const std::unique_ptr<LineSource> lines = Lines();
