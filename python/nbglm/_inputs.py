@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from . import _core
+
 try:  # AnnData is optional: numpy / scipy / pandas inputs work without it.
     import anndata as _anndata
 except ImportError:  # pragma: no cover - depends on the machine
@@ -74,20 +76,16 @@ def counts_arguments(counts, layer=None):
     return args, obs
 
 
-def _float_text(value):
-    """A float as the C++ side writes it: shortest round-trip digits, no
-    trailing '.0' (so that integral floats type as integers, as in a TSV)."""
-    if math.isnan(value):
-        return "NA"
-    if math.isinf(value):
-        return "Inf" if value > 0 else "-Inf"
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+def _float_texts(values):
+    """Floats as the C++ side writes them (FormatDouble: shortest round-trip
+    digits, "1e+15", no trailing ".0", so that integral floats type as
+    integers, as in a TSV; NaN is "NA")."""
+    return _core.format_numbers(np.asarray(values, dtype=np.float64))
 
 
 def _label(value):
     if isinstance(value, (float, np.floating)):
-        return _float_text(float(value))
+        return _float_texts([float(value)])[0]
     if isinstance(value, (bool, np.bool_)):
         return "TRUE" if value else "FALSE"
     return str(value)
@@ -106,7 +104,11 @@ def sheet_arguments(samples, what="obs"):
     for name in samples.columns:
         series = samples[name]
         if isinstance(series.dtype, pd.CategoricalDtype):
-            levels = [_label(c) for c in series.cat.categories]
+            category_values = series.cat.categories
+            if pd.api.types.is_float_dtype(category_values.dtype):
+                levels = _float_texts(category_values.to_numpy(dtype=float))
+            else:
+                levels = [_label(c) for c in category_values]
             text = ["NA" if code < 0 else levels[code] for code in series.cat.codes.to_numpy()]
             categories[str(name)] = levels
         elif pd.api.types.is_bool_dtype(series.dtype):
@@ -114,7 +116,7 @@ def sheet_arguments(samples, what="obs"):
         elif pd.api.types.is_integer_dtype(series.dtype):
             text = ["NA" if pd.isna(v) else str(int(v)) for v in series.to_numpy(dtype=object)]
         elif pd.api.types.is_float_dtype(series.dtype):
-            text = [_float_text(float(v)) for v in series.to_numpy(dtype=float, na_value=np.nan)]
+            text = _float_texts(series.to_numpy(dtype=float, na_value=np.nan))
         else:
             text = ["NA" if v is None or (isinstance(v, float) and math.isnan(v)) else _label(v)
                     for v in series.to_numpy(dtype=object)]

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <memory>
@@ -586,4 +587,16 @@ PYBIND11_MODULE(_core, m) {
         py::arg("size_factors"), py::arg("seed"), py::arg("threads"));
   m.def("pseudobulk", &RunPseudobulk, py::arg("counts"), py::arg("sheet"), py::arg("by"));
   m.def("convert", &RunConvert, py::arg("counts"), py::arg("out"), py::arg("chunk_bytes"));
+  // Numbers of a sample sheet as the command line types them from an .h5ad
+  // obs (FormatDouble's shortest round-trip text; NaN is missing), so that
+  // labels made from numbers ("dose1e+15") are the same in both.
+  m.def("format_numbers", [](const py::array_t<double, py::array::c_style | py::array::forcecast>& values) {
+    std::vector<std::string> text;
+    text.reserve(static_cast<std::size_t>(values.size()));
+    for (py::ssize_t k = 0; k < values.size(); ++k) {
+      const double value = values.data()[k];
+      text.push_back(std::isnan(value) ? std::string("NA") : nbglm::FormatDouble(value));
+    }
+    return text;
+  }, py::arg("values"));
 }

@@ -216,3 +216,22 @@ def test_python_convert_equals_the_command_lines(kang, tmp_path):
     assert (a.X != b.X).nnz == 0
     with pytest.raises(ValueError, match="memory_budget: 0"):
         nbglm.convert(kang, tmp_path / "x.h5ad", memory_budget=0)
+
+
+def test_numeric_labels_are_the_command_lines(tmp_path):
+    """Float categories become the same text (hence the same parameter
+    names) from a DataFrame as from the .h5ad obs the CLI reads."""
+    import anndata
+    dose = pd.Categorical([1e15, 0.5, 1e-7, 0.5, 1e15, 1e-7, 0.5, 1e15], categories=[1e-7, 0.5, 1e15])
+    obs = pd.DataFrame({"dose": dose, "depth": [1.5, 2.5, 0.25, 3.0, 0.1, 7.0, 4.0, 2.0]},
+                       index=[f"c{i}" for i in range(8)])
+    counts = np.random.default_rng(3).poisson(20.0, size=(8, 3)).astype(np.float32)
+    adata = anndata.AnnData(X=counts, obs=obs, var=pd.DataFrame(index=["g1", "g2", "g3"]))
+    path = tmp_path / "small.h5ad"
+    adata.write_h5ad(path)
+    status, err = run_cli("fit", "--counts", path, "--loc", "~ dose + depth", "--out", tmp_path / "fit")
+    assert status == 0, err
+    cli = read_table(tmp_path / "fit" / "loc_coef.tsv")
+    python = nbglm.fit(adata, loc="~ dose + depth", threads=1).loc_coef
+    assert list(python.columns) == list(cli.columns) == ["(Intercept)", "dose0.5", "dose1e+15", "depth"]
+    pd.testing.assert_frame_equal(python, cli, check_exact=True, check_names=False)
