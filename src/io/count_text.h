@@ -46,6 +46,28 @@ inline bool ParseInteger(std::string_view token, std::int64_t* value) {
   return result.ec == std::errc() && result.ptr == token.data() + token.size() && !token.empty();
 }
 
+// True when `line` is exactly three unsigned decimal numbers of at most 18
+// digits separated by single spaces ("12 7 3"), the form nearly every entry
+// line has; they are then in *numbers. Any other line (tabs, signs, reals,
+// more spaces, '\r') takes the general path, whose rules are the serial
+// parser's; for these lines both give the same numbers.
+inline bool ThreeCounts(std::string_view line, std::int64_t* numbers) {
+  const char* at = line.data();
+  const char* const end = at + line.size();
+  for (int k = 0; k < 3; ++k) {
+    if (k > 0) {
+      if (at == end || *at != ' ') return false;
+      ++at;
+    }
+    const char* const first = at;
+    std::int64_t value = 0;
+    while (at != end && *at >= '0' && *at <= '9' && at - first < 18) value = value * 10 + (*at++ - '0');
+    if (at == first || (at != end && *at >= '0' && *at <= '9')) return false;
+    numbers[k] = value;
+  }
+  return at == end;
+}
+
 // Parses a whole token as a count; on failure sets *rule. Integers take the
 // fast path; "3.0", "1e3" are accepted as the integral reals they are.
 inline bool ParseCount(std::string_view token, double* value, std::string* rule) {
@@ -93,6 +115,13 @@ void ParseMatrixMarketEntries(const std::string& path, const MatrixMarketHeader&
   while (lines->Next(&line)) {
     if (line.empty() || IsBlankLine(line)) continue;
     if (line.front() == '%') continue;  // tolerated, though the format has none here
+    std::int64_t fast[3];
+    if (ThreeCounts(line, fast) && fast[0] >= 1 && fast[0] <= header.num_rows && fast[1] >= 1 &&
+        fast[1] <= header.num_columns && fast[2] <= kMaxCount && seen < header.num_entries) {
+      ++seen;  // a plain valid entry; any other line takes the checks below, with their messages
+      if (!on_entry(lines->line_number(), fast[0] - 1, fast[1] - 1, static_cast<double>(fast[2]))) return;
+      continue;
+    }
     const std::int64_t line_number = lines->line_number();
     std::string_view rest = line;
     const std::string_view row_token = NextToken(&rest);

@@ -184,9 +184,14 @@ CountMatrix CountReader::Impl::ReadMatrixMarket(Index begin, Index end) const {
     const MatrixMarketHeader again = ReadMatrixMarketHeader(path, lines.get());
     ParseMatrixMarketEntries(path, again, lines.get(), [&](std::int64_t, std::int64_t r, std::int64_t c, double v) {
       if (r < begin || r >= end) return true;
-      const std::size_t target = static_cast<std::size_t>(cursor[static_cast<std::size_t>(r - begin)]++);
-      csr_columns[target] = static_cast<std::int32_t>(c);
-      csr_values[target] = v;
+      std::int64_t& at = cursor[static_cast<std::size_t>(r - begin)];
+      // The open pass sized each row: a file rewritten since has more.
+      if (at >= row_offsets[static_cast<std::size_t>(r - begin) + 1]) {
+        throw InputError(path, "changed while read", "the file was modified during the run");
+      }
+      csr_columns[static_cast<std::size_t>(at)] = static_cast<std::int32_t>(c);
+      csr_values[static_cast<std::size_t>(at)] = v;
+      ++at;
       return true;
     });
   }

@@ -179,6 +179,13 @@ TEST_F(CountsIoTest, MatrixMarketStructureErrors) {
   EXPECT_INPUT_ERROR(ReadCounts(Write("m.mtx", "")), "m.mtx: empty file");
 }
 
+TEST_F(CountsIoTest, MatrixMarketRewrittenBetweenOpenAndReadIsRefused) {
+  const std::string path = Write("changing.mtx", MtxWith("3 4 2", "1 1 1\n2 2 2\n"));
+  const CountReader reader(path);
+  Write("changing.mtx", MtxWith("3 4 2", "1 1 1\n1 2 2\n"));  // row 1 now has two entries
+  EXPECT_INPUT_ERROR(reader.Read(0, 3), "changing.mtx: changed while read: the file was modified during the run");
+}
+
 TEST_F(CountsIoTest, MatrixMarketBannerErrors) {
   EXPECT_INPUT_ERROR(ReadCounts(Write("a.mtx", "%%MatrixMarket matrix coordinate pattern general\n1 1 1\n1 1\n")),
                      "a.mtx:1: field 'pattern': counts need field 'integer' or 'real'");
