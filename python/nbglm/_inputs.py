@@ -104,11 +104,7 @@ def sheet_arguments(samples, what="obs"):
     for name in samples.columns:
         series = samples[name]
         if isinstance(series.dtype, pd.CategoricalDtype):
-            category_values = series.cat.categories
-            if pd.api.types.is_float_dtype(category_values.dtype):
-                levels = _float_texts(category_values.to_numpy(dtype=float))
-            else:
-                levels = [_label(c) for c in category_values]
+            levels = [_label(c) for c in series.cat.categories]
             text = ["NA" if code < 0 else levels[code] for code in series.cat.codes.to_numpy()]
             categories[str(name)] = levels
         elif pd.api.types.is_bool_dtype(series.dtype):

@@ -49,8 +49,8 @@ inline bool ParseInteger(std::string_view token, std::int64_t* value) {
 // True when `line` is exactly three unsigned decimal numbers of at most 18
 // digits separated by single spaces ("12 7 3"), the form nearly every entry
 // line has; they are then in *numbers. Any other line (tabs, signs, reals,
-// more spaces, '\r') takes the general path, whose rules are the serial
-// parser's; for these lines both give the same numbers.
+// more spaces, '\r') takes ParseMatrixMarketEntries's general path, with its
+// checks and messages; for these lines both give the same numbers.
 inline bool ThreeCounts(std::string_view line, std::int64_t* numbers) {
   const char* at = line.data();
   const char* const end = at + line.size();
